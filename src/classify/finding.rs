@@ -1,0 +1,212 @@
+//! What the classifier concludes: findings, their groups, and the third-party inventory.
+//!
+//! These types are the single source of truth every report (JSON, HTML, SARIF, JUnit, terminal) is
+//! rendered from.
+
+use serde::{Deserialize, Serialize};
+
+use crate::capture::record::{Fate, StackFrame};
+
+/// The kind of user data that reached a third party.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum DataKind {
+    /// The path and/or query of a first-party page the user visited.
+    UrlPath,
+    /// Text typed into a search field, or a search value in a first-party URL.
+    SearchTerm,
+    /// An identity canary (email, name, phone, ...); the sub-kind says which.
+    Identifier,
+    /// The title of a first-party page.
+    PageTitle,
+    /// A value typed into a form field that left before the form was submitted.
+    FormInput,
+    /// A password or secret. Reported, never printed.
+    Credential,
+}
+
+impl DataKind {
+    pub const ALL: [DataKind; 6] = [
+        DataKind::UrlPath,
+        DataKind::SearchTerm,
+        DataKind::Identifier,
+        DataKind::PageTitle,
+        DataKind::FormInput,
+        DataKind::Credential,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataKind::UrlPath => "url_path",
+            DataKind::SearchTerm => "search_term",
+            DataKind::Identifier => "identifier",
+            DataKind::PageTitle => "page_title",
+            DataKind::FormInput => "form_input",
+            DataKind::Credential => "credential",
+        }
+    }
+
+    /// Words a compliance officer reads.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DataKind::UrlPath => "page address (path/query)",
+            DataKind::SearchTerm => "search term",
+            DataKind::Identifier => "personal identifier",
+            DataKind::PageTitle => "page title",
+            DataKind::FormInput => "form input before submit",
+            DataKind::Credential => "password or secret",
+        }
+    }
+}
+
+/// HIPAA-aware severity, highest last so `Ord` sorts by gravity.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One value found in one place of one request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Finding {
+    pub kind: DataKind,
+    /// For identifiers: the canary kind (`email`, `phone`, ...); for url_path: `path` or `query`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_kind: Option<String>,
+    /// What was leaked, as a stable key: the identity key (`email`), `page:/symptoms/chest-pain`,
+    /// `search:chest pain`, `title:Chest pain – Mercy`, `input:#q`.
+    pub canary: String,
+    /// The leaked value as the journey knew it (plain). `None` for credentials, and when redacted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// For url_path/page_title: the first-party page the value belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_page: Option<String>,
+    /// Third-party registrable domain (eTLD+1).
+    pub domain: String,
+    pub host: String,
+    /// Vendor id from `signatures/`, when one matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    /// Where in the request: `query:dl`, `body:json:context.page.url`, `header:referer`, `path`,
+    /// `ws-frame`, `cookie:_ga`.
+    pub channel: String,
+    /// What that parameter means for the vendor (`page URL`, `hashed email`), when a signature says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter_meaning: Option<String>,
+    /// Decoding steps from the raw channel to the value, outermost first, e.g.
+    /// `["url", "base64", "json"]`, or `["sha256(lowercase)"]`. Empty means plain.
+    #[serde(default)]
+    pub encoding: Vec<String>,
+    pub severity: Severity,
+    pub step: usize,
+    #[serde(default)]
+    pub step_label: String,
+    pub page_url: String,
+    /// The request (or WebSocket frame) id in the capture.
+    pub request_id: String,
+    pub request_url: String,
+    pub method: String,
+    pub fate: Fate,
+    /// The script that sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initiator_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stack: Vec<StackFrame>,
+    /// A short excerpt of the decoded payload around the value, with the value marked by
+    /// `[[` and `]]`. Secrets are masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+}
+
+impl Finding {
+    /// The grouping key: domain × kind × canary.
+    pub fn group_key(&self) -> (String, DataKind, String) {
+        (self.domain.clone(), self.kind, self.canary.clone())
+    }
+
+    /// The encoding chain as one string: `url → base64 → json`, or `plain`.
+    pub fn encoding_label(&self) -> String {
+        if self.encoding.is_empty() {
+            "plain".to_string()
+        } else {
+            self.encoding.join(" → ")
+        }
+    }
+}
+
+/// Findings with the same domain × kind × canary.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FindingGroup {
+    pub domain: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    pub kind: DataKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub_kind: Option<String>,
+    pub canary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    pub severity: Severity,
+    /// All findings in the group.
+    pub occurrences: usize,
+    /// Of those, how many came from requests that were delivered.
+    pub delivered: usize,
+    /// How many came from requests only initiated (no proof the data left).
+    pub initiated_only: usize,
+    /// Distinct channels and encodings seen.
+    pub channels: Vec<String>,
+    pub encodings: Vec<String>,
+    /// Steps it happened in.
+    pub steps: Vec<usize>,
+    /// Index into the full findings list of the first occurrence.
+    pub first: usize,
+}
+
+/// A third party the journey contacted, whether or not anything leaked to it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct ThirdParty {
+    pub domain: String,
+    pub hosts: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    pub requests: usize,
+    pub ws_frames: usize,
+    /// Bytes sent to it: URL + headers + bodies.
+    pub bytes_sent: u64,
+    /// Names of cookies it set (Set-Cookie) or that the browser holds for its domain.
+    pub cookies: Vec<String>,
+    /// Kinds of data found going to it.
+    pub data_kinds: Vec<DataKind>,
+}
+
+/// Everything the classifier concludes about one capture.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct Analysis {
+    pub findings: Vec<Finding>,
+    pub groups: Vec<FindingGroup>,
+    pub inventory: Vec<ThirdParty>,
+    /// Version string of the signature set used (sum of file hashes, or the bundled version).
+    pub signatures_version: String,
+    pub requests_analyzed: usize,
+}
