@@ -398,7 +398,7 @@ pub struct WsFrameRecord {
 }
 
 /// A cookie as the browser holds it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct CookieRecord {
     pub name: String,
     pub value: String,
@@ -464,4 +464,51 @@ pub struct EndRecord {
     pub steps_run: usize,
     pub requests: usize,
     pub ws_frames: usize,
+}
+
+/// The journey-level records of a capture (everything but requests and frames), gathered while a
+/// capture is read. Small: it grows with the number of steps, not of requests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CaptureSummary {
+    pub header: Option<CaptureHeader>,
+    pub steps: Vec<StepRecord>,
+    pub typed: Vec<TypedValue>,
+    pub snapshots: Vec<SnapshotRecord>,
+    pub dialogs: Vec<DialogRecord>,
+    pub websockets: usize,
+    pub requests: usize,
+    pub ws_frames: usize,
+    pub end: Option<EndRecord>,
+}
+
+impl CaptureSummary {
+    /// Takes note of one record.
+    pub fn absorb(&mut self, record: &Record) {
+        match record {
+            Record::Header(h) => self.header = Some(h.clone()),
+            Record::Step(s) => self.steps.push(s.clone()),
+            Record::Typed(t) => self.typed.push(t.clone()),
+            Record::Snapshot(s) => self.snapshots.push(s.clone()),
+            Record::Dialog(d) => self.dialogs.push(d.clone()),
+            Record::WebSocket(_) => self.websockets += 1,
+            Record::Request(_) => self.requests += 1,
+            Record::WsFrame(_) => self.ws_frames += 1,
+            Record::End(e) => self.end = Some(e.clone()),
+        }
+    }
+
+    /// A capture without an `end` record was cut off: it is incomplete.
+    pub fn status(&self) -> RunStatus {
+        match &self.end {
+            Some(end) => end.status,
+            None => RunStatus::Incomplete,
+        }
+    }
+}
+
+/// The text leakhound writes in place of a secret's value wherever it appears in captured data.
+/// The classifier looks for this marker to report a `credential` finding without the value ever
+/// being stored.
+pub fn secret_marker(key: &str) -> String {
+    format!("[LEAKHOUND-SECRET:{key}]")
 }

@@ -1,0 +1,416 @@
+//! Performs a journey's steps in the page, the way a patient would: real mouse clicks and key presses
+//! through chromiumoxide, every wait bounded.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
+use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
+use chromiumoxide::element::Element;
+use chromiumoxide::page::{Page, ScreenshotParams};
+use serde_json::Value;
+
+use crate::capture::recorder::RecorderHandle;
+use crate::capture::record::{Record, TypedValue};
+use crate::scenario::model::{Action, Step, WaitFor, DEFAULT_STEP_TIMEOUT_MS};
+
+/// How often conditions are polled.
+const POLL: Duration = Duration::from_millis(100);
+
+/// A step's text after template rendering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedText {
+    pub text: String,
+    /// Set when the template was exactly `{{identity.KEY}}`.
+    pub canary_key: Option<String>,
+    /// True when the text contains a secret: it is typed but never recorded.
+    pub secret: bool,
+}
+
+/// Renders `{{identity.KEY}}` / `{{env.NAME}}` templates.
+pub type Renderer = dyn Fn(&str) -> Result<RenderedText, String> + Send + Sync;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error("timed out after {0} ms")]
+    Timeout(u64),
+    #[error("no element matches {0:?} (waited {1} ms)")]
+    NoElement(String, u64),
+    #[error("{0}")]
+    Template(String),
+    #[error("{0}")]
+    Browser(String),
+}
+
+impl From<chromiumoxide::error::CdpError> for StepError {
+    fn from(e: chromiumoxide::error::CdpError) -> Self {
+        StepError::Browser(e.to_string())
+    }
+}
+
+/// Drives one page.
+pub struct Driver<'a> {
+    pub page: Page,
+    pub recorder: RecorderHandle,
+    pub render: &'a Renderer,
+    /// Where screenshots go; `None` disables them.
+    pub screenshot_dir: Option<PathBuf>,
+}
+
+impl Driver<'_> {
+    fn render(&self, template: &str) -> Result<RenderedText, StepError> {
+        (self.render)(template).map_err(StepError::Template)
+    }
+
+    /// Runs one step within its timeout. Returns the screenshot path if one was taken.
+    pub async fn run_step(&self, index: usize, step: &Step) -> Result<Option<String>, StepError> {
+        let timeout_ms = step.timeout_ms.unwrap_or(DEFAULT_STEP_TIMEOUT_MS);
+        let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+        match tokio::time::timeout(
+            Duration::from_millis(timeout_ms),
+            self.perform(index, &step.action, deadline),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(StepError::Timeout(timeout_ms)),
+        }
+    }
+
+    async fn perform(&self, index: usize, action: &Action, deadline: Instant) -> Result<Option<String>, StepError> {
+        match action {
+            Action::Goto { url } => {
+                let url = self.render(url)?.text;
+                let base = self.current_url().await.unwrap_or_default();
+                let target = url::Url::parse(&base)
+                    .ok()
+                    .and_then(|b| b.join(&url).ok())
+                    .map(|u| u.to_string())
+                    .unwrap_or(url);
+                self.navigate(&target, deadline).await?;
+            }
+            Action::Click { selector } => {
+                let sel = self.render(selector)?.text;
+                let el = self.wait_element(&sel, deadline).await?;
+                el.click().await?;
+                self.settle(deadline).await;
+            }
+            Action::Type {
+                selector,
+                text,
+                search,
+                clear,
+            } => {
+                let sel = self.render(selector)?.text;
+                let rendered = self.render(text)?;
+                let el = self.wait_element(&sel, deadline).await?;
+                el.click().await?;
+                if *clear {
+                    el.call_js_fn("function() { this.value = ''; this.dispatchEvent(new Event('input', {bubbles: true})); }", false)
+                        .await?;
+                }
+                self.type_text(&el, &rendered.text).await?;
+                let info = el
+                    .call_js_fn(FIELD_INFO_JS, false)
+                    .await
+                    .ok()
+                    .and_then(|r| r.result.value)
+                    .and_then(|v| v.as_str().and_then(|t| serde_json::from_str::<Value>(t).ok()))
+                    .unwrap_or(Value::Null);
+                let field = info.get("field").and_then(Value::as_str).unwrap_or("").to_string();
+                let detected = info.get("search").and_then(Value::as_bool).unwrap_or(false);
+                self.recorder.write(Record::Typed(TypedValue {
+                    step: index,
+                    selector: sel,
+                    field,
+                    is_search: search.unwrap_or(detected),
+                    canary_key: rendered.canary_key.clone(),
+                    value: if rendered.secret { None } else { Some(rendered.text.clone()) },
+                    time_ms: self.recorder.shared().elapsed_ms(),
+                }));
+            }
+            Action::Press { key, selector } => {
+                let key = self.render(key)?.text;
+                match selector {
+                    Some(sel) => {
+                        let sel = self.render(sel)?.text;
+                        let el = self.wait_element(&sel, deadline).await?;
+                        el.focus().await?;
+                        el.press_key(&key).await?;
+                    }
+                    None => {
+                        let el = match self.page.find_element(":focus").await {
+                            Ok(el) => el,
+                            Err(_) => self.page.find_element("body").await?,
+                        };
+                        el.press_key(&key).await?;
+                    }
+                }
+                self.settle(deadline).await;
+            }
+            Action::Select { selector, value } => {
+                let sel = self.render(selector)?.text;
+                let value = self.render(value)?.text;
+                let el = self.wait_element(&sel, deadline).await?;
+                let js = format!(
+                    "function() {{ const v = {}; const opts = Array.from(this.options || []); \
+                     const o = opts.find(o => o.value === v) || opts.find(o => o.text.trim() === v); \
+                     if (!o) return false; this.value = o.value; \
+                     this.dispatchEvent(new Event('input', {{bubbles: true}})); \
+                     this.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }}",
+                    serde_json::to_string(&value).unwrap_or_default()
+                );
+                let ok = el.call_js_fn(js, false).await?.result.value;
+                if ok != Some(Value::Bool(true)) {
+                    return Err(StepError::Browser(format!("{sel}: no option {value:?}")));
+                }
+            }
+            Action::Check { selector, checked } => {
+                let sel = self.render(selector)?.text;
+                let el = self.wait_element(&sel, deadline).await?;
+                let current = el.property("checked").await?.and_then(|v| v.as_bool()).unwrap_or(false);
+                if current != *checked {
+                    el.click().await?;
+                }
+            }
+            Action::Scroll { selector, y } => match selector {
+                Some(sel) => {
+                    let sel = self.render(sel)?.text;
+                    self.wait_element(&sel, deadline).await?.scroll_into_view().await?;
+                }
+                None => {
+                    let js = match y {
+                        Some(y) => format!("window.scrollBy(0, {y}); true"),
+                        None => "window.scrollTo(0, document.documentElement.scrollHeight); true".to_string(),
+                    };
+                    self.page.evaluate(js).await?;
+                }
+            },
+            Action::Wait(w) => self.wait(w, deadline).await?,
+            Action::Submit { selector } => {
+                let js = "function() { const f = this.tagName === 'FORM' ? this : this.form || this.closest('form'); \
+                          if (!f) return false; if (f.requestSubmit) f.requestSubmit(); else f.submit(); return true; }";
+                let el = match selector {
+                    Some(sel) => {
+                        let sel = self.render(sel)?.text;
+                        self.wait_element(&sel, deadline).await?
+                    }
+                    None => self.page.find_element(":focus").await.map_err(|_| {
+                        StepError::Browser("submit without selector needs a focused form field".into())
+                    })?,
+                };
+                let ok = el.call_js_fn(js, false).await?.result.value;
+                if ok != Some(Value::Bool(true)) {
+                    return Err(StepError::Browser("no form to submit".into()));
+                }
+                self.settle(deadline).await;
+            }
+            Action::Screenshot { name, full_page } => {
+                return self.screenshot(index, name.as_deref(), *full_page).await;
+            }
+        }
+        Ok(None)
+    }
+
+    /// Takes a screenshot into the screenshot directory; returns its file name.
+    pub async fn screenshot(&self, index: usize, name: Option<&str>, full_page: bool) -> Result<Option<String>, StepError> {
+        let Some(dir) = &self.screenshot_dir else {
+            return Ok(None);
+        };
+        let safe: String = name
+            .unwrap_or("step")
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .collect();
+        let file = format!("step-{index:02}-{safe}.png");
+        std::fs::create_dir_all(dir).map_err(|e| StepError::Browser(format!("{}: {e}", dir.display())))?;
+        let png = self
+            .page
+            .screenshot(ScreenshotParams::builder().full_page(full_page).build())
+            .await?;
+        std::fs::write(dir.join(&file), png).map_err(|e| StepError::Browser(format!("{file}: {e}")))?;
+        Ok(Some(file))
+    }
+
+    /// Navigates and waits for the document to load. A page that never finishes loading is not an
+    /// error as long as its document is there: the step goes on once the DOM is interactive.
+    pub async fn navigate(&self, url: &str, deadline: Instant) -> Result<(), StepError> {
+        let nav = self.page.execute(NavigateParams::new(url));
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(remaining, nav).await {
+            Ok(Ok(resp)) => {
+                if let Some(err) = &resp.result.error_text {
+                    // Aborted navigations (e.g. a download, or an offline-blocked host) still count.
+                    tracing::warn!("navigation to {url}: {err}");
+                }
+            }
+            Ok(Err(e)) => return Err(e.into()),
+            Err(_) => return Err(StepError::Timeout(0)),
+        }
+        self.wait_ready(deadline).await;
+        Ok(())
+    }
+
+    /// Waits until `document.readyState` is `complete` (or at least `interactive` when the deadline is
+    /// near), bounded by the deadline.
+    async fn wait_ready(&self, deadline: Instant) {
+        let soft = Instant::now() + Duration::from_secs(10);
+        loop {
+            let state = self.eval_string("document.readyState").await.unwrap_or_default();
+            if state == "complete" {
+                return;
+            }
+            let now = Instant::now();
+            let near = deadline.saturating_duration_since(now) < Duration::from_millis(1500);
+            if (near || now > soft) && state == "interactive" {
+                tracing::warn!("page still loading; continuing with its DOM");
+                return;
+            }
+            if now >= deadline {
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// After an action that may navigate: give the page a moment, then wait for it to be ready.
+    async fn settle(&self, deadline: Instant) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        self.wait_ready(deadline).await;
+    }
+
+    async fn type_text(&self, el: &Element, text: &str) -> Result<(), StepError> {
+        for ch in text.chars() {
+            let s = ch.to_string();
+            if el.press_key(&s).await.is_err() {
+                self.page.execute(InsertTextParams::new(s)).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn wait_element(&self, selector: &str, deadline: Instant) -> Result<Element, StepError> {
+        let started = Instant::now();
+        loop {
+            if let Ok(el) = self.page.find_element(selector).await {
+                return Ok(el);
+            }
+            if Instant::now() + POLL >= deadline {
+                return Err(StepError::NoElement(
+                    selector.to_string(),
+                    started.elapsed().as_millis() as u64,
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn wait(&self, w: &WaitFor, deadline: Instant) -> Result<(), StepError> {
+        if let Some(ms) = w.ms {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            return Ok(());
+        }
+        let started = Instant::now();
+        loop {
+            let done = if let Some(sel) = &w.selector {
+                let sel = self.render(sel)?.text;
+                let js = format!(
+                    "(() => {{ const e = document.querySelector({}); if (!e) return false; \
+                     const r = e.getBoundingClientRect(); const s = getComputedStyle(e); \
+                     return r.width > 0 && r.height > 0 && s.visibility !== 'hidden'; }})()",
+                    serde_json::to_string(&sel).unwrap_or_default()
+                );
+                self.eval_bool(&js).await
+            } else if let Some(pattern) = &w.url {
+                let pattern = self.render(pattern)?.text;
+                let href = self.current_url().await.unwrap_or_default();
+                url_matches(&pattern, &href)
+            } else if let Some(quiet) = w.network_idle {
+                self.recorder.shared().network_idle(Duration::from_millis(quiet))
+            } else {
+                true
+            };
+            if done {
+                return Ok(());
+            }
+            if Instant::now() + POLL >= deadline {
+                return Err(StepError::Timeout(started.elapsed().as_millis() as u64));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn current_url(&self) -> Option<String> {
+        self.eval_string("location.href").await
+    }
+
+    pub async fn title(&self) -> Option<String> {
+        self.eval_string("document.title").await
+    }
+
+    async fn eval_string(&self, js: &str) -> Option<String> {
+        let r = tokio::time::timeout(Duration::from_secs(3), self.page.evaluate(js)).await;
+        match r {
+            Ok(Ok(v)) => v.into_value::<String>().ok(),
+            _ => None,
+        }
+    }
+
+    async fn eval_bool(&self, js: &str) -> bool {
+        let r = tokio::time::timeout(Duration::from_secs(3), self.page.evaluate(js)).await;
+        match r {
+            Ok(Ok(v)) => v.into_value::<bool>().unwrap_or(false),
+            _ => false,
+        }
+    }
+}
+
+/// Describes a form field and whether it is a search box.
+const FIELD_INFO_JS: &str = "function() { const e = this; \
+  const parts = []; if (e.name) parts.push('name=' + e.name); if (e.id) parts.push('id=' + e.id); \
+  if (e.type) parts.push('type=' + e.type); \
+  const label = e.getAttribute('aria-label') || e.placeholder || ''; \
+  const hint = ((e.name || '') + ' ' + (e.id || '') + ' ' + label).toLowerCase(); \
+  const search = e.type === 'search' || e.getAttribute('role') === 'searchbox' || \
+    !!e.closest('[role=search]') || /(^|[^a-z])(q|query|search|keyword|keywords|term|s)([^a-z]|$)/.test(hint) || \
+    hint.includes('search'); \
+  return JSON.stringify({field: parts.join(' '), search: search}); }";
+
+/// A URL pattern is a glob with `*`, or else a substring.
+pub fn url_matches(pattern: &str, url: &str) -> bool {
+    if !pattern.contains('*') {
+        return url.contains(pattern);
+    }
+    let parts: Vec<&str> = pattern.split('*').collect();
+    let mut rest = url;
+    for (i, part) in parts.iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        if i == 0 {
+            match rest.strip_prefix(part) {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        } else if let Some(pos) = rest.find(part) {
+            rest = &rest[pos + part.len()..];
+        } else {
+            return false;
+        }
+    }
+    parts.last().is_none_or(|last| last.is_empty() || url.ends_with(last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_matches;
+
+    #[test]
+    fn url_patterns() {
+        assert!(url_matches("/portal/", "http://a.test/portal/home"));
+        assert!(url_matches("http://*.test/portal/*", "http://a.test/portal/home"));
+        assert!(!url_matches("http://*.test/portal/*", "http://a.test/other"));
+        assert!(url_matches("*/done", "http://x/y/done"));
+        assert!(!url_matches("*/done", "http://x/y/done/more"));
+    }
+}

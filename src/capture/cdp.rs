@@ -1,0 +1,206 @@
+//! A minimal, untyped Chrome DevTools Protocol connection.
+//!
+//! Why not chromiumoxide's event stream: its typed events are generated from an older protocol
+//! revision, and Chromium 156 payloads that no longer fit the schema are dropped with a warning
+//! (`requestWillBeSentExtraInfo` almost always, so real request headers and cookies vanish). A capture
+//! that silently loses events is worse than none, so capture keeps its own WebSocket and reads events as
+//! plain JSON: protocol drift then costs a missing field, never a missing request.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+/// How long a command may take before it is given up on.
+pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum CdpError {
+    #[error("cannot connect to the browser's DevTools endpoint {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: Box<tokio_tungstenite::tungstenite::Error>,
+    },
+    #[error("the browser connection is closed")]
+    Closed,
+    #[error("DevTools command {method} timed out after {secs} s")]
+    Timeout { method: String, secs: u64 },
+    #[error("DevTools command {method} failed: {message}")]
+    Protocol { method: String, message: String },
+}
+
+/// An event as the browser sent it.
+#[derive(Debug, Clone)]
+pub struct CdpEvent {
+    pub method: String,
+    pub params: Value,
+    pub session_id: Option<String>,
+}
+
+type Pending = Arc<Mutex<HashMap<u64, (String, oneshot::Sender<Result<Value, CdpError>>)>>>;
+
+/// A cheap-to-clone handle for sending commands.
+#[derive(Clone)]
+pub struct Cdp {
+    out: mpsc::UnboundedSender<Message>,
+    pending: Pending,
+    next_id: Arc<AtomicU64>,
+    closed: watch::Receiver<bool>,
+}
+
+impl Cdp {
+    /// Connects to `ws_url` and returns the handle and the stream of events.
+    pub async fn connect(ws_url: &str) -> Result<(Cdp, mpsc::UnboundedReceiver<CdpEvent>), CdpError> {
+        let mut config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
+        config.max_message_size = Some(512 << 20);
+        config.max_frame_size = Some(512 << 20);
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(ws_url, Some(config), false)
+            .await
+            .map_err(|e| CdpError::Connect {
+                url: ws_url.to_string(),
+                source: Box::new(e),
+            })?;
+        let (mut sink, mut stream) = ws.split();
+        let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Message>();
+        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
+        let (closed_tx, closed_rx) = watch::channel(false);
+        let pending: Pending = Arc::new(Mutex::new(HashMap::new()));
+
+        tokio::spawn(async move {
+            while let Some(msg) = out_rx.recv().await {
+                if sink.send(msg).await.is_err() {
+                    break;
+                }
+            }
+            let _ = sink.close().await;
+        });
+
+        let reader_pending = pending.clone();
+        tokio::spawn(async move {
+            while let Some(msg) = stream.next().await {
+                let text = match msg {
+                    Ok(Message::Text(t)) => t.to_string(),
+                    Ok(Message::Binary(b)) => String::from_utf8_lossy(&b).into_owned(),
+                    Ok(Message::Close(_)) | Err(_) => break,
+                    Ok(_) => continue,
+                };
+                let Ok(mut value) = serde_json::from_str::<Value>(&text) else {
+                    tracing::debug!("unparseable DevTools message ignored");
+                    continue;
+                };
+                if let Some(id) = value.get("id").and_then(Value::as_u64) {
+                    let entry = reader_pending.lock().ok().and_then(|mut p| p.remove(&id));
+                    if let Some((method, tx)) = entry {
+                        let result = match value.get("error") {
+                            Some(err) => Err(CdpError::Protocol {
+                                method,
+                                message: err
+                                    .get("message")
+                                    .and_then(Value::as_str)
+                                    .unwrap_or("unknown error")
+                                    .to_string(),
+                            }),
+                            None => Ok(value.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+                        };
+                        let _ = tx.send(result);
+                    }
+                } else if let Some(method) = value.get("method").and_then(Value::as_str) {
+                    let event = CdpEvent {
+                        method: method.to_string(),
+                        session_id: value.get("sessionId").and_then(Value::as_str).map(str::to_string),
+                        params: value.get_mut("params").map(Value::take).unwrap_or(Value::Null),
+                    };
+                    if ev_tx.send(event).is_err() {
+                        // Nobody listens any more; keep answering commands.
+                    }
+                }
+            }
+            if let Ok(mut p) = reader_pending.lock() {
+                for (_, (_, tx)) in p.drain() {
+                    let _ = tx.send(Err(CdpError::Closed));
+                }
+            }
+            let _ = closed_tx.send(true);
+        });
+
+        Ok((
+            Cdp {
+                out: out_tx,
+                pending,
+                next_id: Arc::new(AtomicU64::new(1)),
+                closed: closed_rx,
+            },
+            ev_rx,
+        ))
+    }
+
+    fn enqueue(
+        &self,
+        method: &str,
+        params: Value,
+        session: Option<&str>,
+    ) -> Result<oneshot::Receiver<Result<Value, CdpError>>, CdpError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut msg = json!({"id": id, "method": method, "params": params});
+        if let Some(s) = session {
+            msg["sessionId"] = Value::String(s.to_string());
+        }
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut p) = self.pending.lock() {
+            p.insert(id, (method.to_string(), tx));
+        }
+        self.out
+            .send(Message::Text(msg.to_string().into()))
+            .map_err(|_| CdpError::Closed)?;
+        Ok(rx)
+    }
+
+    /// Sends a command and waits (bounded) for its result.
+    pub async fn call(&self, method: &str, params: Value, session: Option<&str>) -> Result<Value, CdpError> {
+        let rx = self.enqueue(method, params, session)?;
+        match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(CdpError::Closed),
+            Err(_) => Err(CdpError::Timeout {
+                method: method.to_string(),
+                secs: COMMAND_TIMEOUT.as_secs(),
+            }),
+        }
+    }
+
+    /// Sends a command without waiting. Commands on one session are executed in the order sent, so a
+    /// sequence of `send`s keeps its order; failures are logged at debug level.
+    pub fn send(&self, method: &str, params: Value, session: Option<&str>) {
+        match self.enqueue(method, params, session) {
+            Ok(rx) => {
+                let method = method.to_string();
+                tokio::spawn(async move {
+                    if let Ok(Ok(Err(e))) = tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+                        tracing::debug!("{method}: {e}");
+                    }
+                });
+            }
+            Err(e) => tracing::debug!("{method}: {e}"),
+        }
+    }
+
+    /// Resolves when the connection has closed (the browser exited or crashed).
+    pub async fn closed(&self) {
+        let mut rx = self.closed.clone();
+        while !*rx.borrow() {
+            if rx.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        *self.closed.borrow()
+    }
+}
