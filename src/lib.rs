@@ -9,8 +9,13 @@
 //! 4. [`classify`]: pure; find which third party received which user data.
 //! 5. [`report`]: JSON, HTML, SARIF, JUnit, HAR and terminal outputs, policy and diff.
 //!
-//! [`serve`] is the local site server used by `leakhound demo` and by the tests.
+//! [`serve`] is the local site server used by `leakhound demo` and by the tests; [`demo`] is the
+//! bundled demo hospital.
 
+pub mod browser;
 pub mod capture;
 pub mod classify;
+pub mod demo;
+pub mod report;
 pub mod scenario;
+pub mod serve;

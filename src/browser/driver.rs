@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
-use chromiumoxide::cdp::browser_protocol::page::NavigateParams;
 use chromiumoxide::element::Element;
 use chromiumoxide::page::{Page, ScreenshotParams};
 use serde_json::Value;
 
+use crate::capture::cdp::Cdp;
 use crate::capture::recorder::RecorderHandle;
 use crate::capture::record::{Record, TypedValue};
 use crate::scenario::model::{Action, Step, WaitFor, DEFAULT_STEP_TIMEOUT_MS};
@@ -51,6 +51,8 @@ impl From<chromiumoxide::error::CdpError> for StepError {
 /// Drives one page.
 pub struct Driver<'a> {
     pub page: Page,
+    /// The raw DevTools connection (navigation, cookies).
+    pub cdp: Cdp,
     pub recorder: RecorderHandle,
     pub render: &'a Renderer,
     /// Where screenshots go; `None` disables them.
@@ -66,6 +68,9 @@ impl Driver<'_> {
     pub async fn run_step(&self, index: usize, step: &Step) -> Result<Option<String>, StepError> {
         let timeout_ms = step.timeout_ms.unwrap_or(DEFAULT_STEP_TIMEOUT_MS);
         let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+        // A popup the page opened takes the foreground, and a background tab gets no input events:
+        // the journey's own tab comes back to the front before each step.
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.page.bring_to_front()).await;
         match tokio::time::timeout(
             Duration::from_millis(timeout_ms),
             self.perform(index, &step.action, deadline),
@@ -234,18 +239,31 @@ impl Driver<'_> {
 
     /// Navigates and waits for the document to load. A page that never finishes loading is not an
     /// error as long as its document is there: the step goes on once the DOM is interactive.
+    ///
+    /// chromiumoxide's own navigate waits for the load event, which never comes on such a page, so
+    /// the navigation goes through the recorder's raw session, which returns once it commits.
     pub async fn navigate(&self, url: &str, deadline: Instant) -> Result<(), StepError> {
-        let nav = self.page.execute(NavigateParams::new(url));
         let remaining = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(remaining, nav).await {
-            Ok(Ok(resp)) => {
-                if let Some(err) = &resp.result.error_text {
-                    // Aborted navigations (e.g. a download, or an offline-blocked host) still count.
-                    tracing::warn!("navigation to {url}: {err}");
+        let result = match self.recorder.shared().primary_session() {
+            Some(session) => {
+                let nav = self.cdp.call("Page.navigate", serde_json::json!({"url": url}), Some(&session));
+                match tokio::time::timeout(remaining, nav).await {
+                    Ok(Ok(v)) => v.get("errorText").and_then(Value::as_str).map(str::to_string),
+                    Ok(Err(e)) => return Err(StepError::Browser(e.to_string())),
+                    Err(_) => return Err(StepError::Timeout(remaining.as_millis() as u64)),
                 }
             }
-            Ok(Err(e)) => return Err(e.into()),
-            Err(_) => return Err(StepError::Timeout(0)),
+            None => {
+                // Capture is off (benchmark baseline): navigate by script.
+                let js = format!("location.href = {}; true", serde_json::to_string(url).unwrap_or_default());
+                self.page.evaluate(js).await?;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                None
+            }
+        };
+        if let Some(err) = result {
+            // Aborted navigations (a download, an offline-blocked host) are reported, not fatal.
+            tracing::warn!("navigation to {url}: {err}");
         }
         self.wait_ready(deadline).await;
         Ok(())

@@ -221,6 +221,7 @@ async fn drive(
         recorder.set_primary(page.target_id().as_ref());
         let driver = Driver {
             page,
+            cdp: cdp.clone(),
             recorder: recorder.clone(),
             render,
             screenshot_dir: opts.screenshot_dir.clone(),

@@ -5,6 +5,7 @@
 //! requests in offline mode; [`writer`] writes the file incrementally with secrets masked.
 
 pub mod cdp;
+pub mod har;
 pub mod offline;
 pub mod record;
 pub mod recorder;

@@ -69,6 +69,7 @@ pub struct Shared {
     step: AtomicUsize,
     net: Mutex<NetState>,
     crashed: Mutex<Option<String>>,
+    primary_session: Mutex<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -88,6 +89,7 @@ impl Shared {
                 busy: HashMap::new(),
             }),
             crashed: Mutex::new(None),
+            primary_session: Mutex::new(None),
         }
     }
 
@@ -116,6 +118,17 @@ impl Shared {
             .values()
             .any(|since| now.duration_since(*since) < STALE_REQUEST);
         !busy && now.duration_since(net.last_activity) >= quiet
+    }
+
+    /// The recorder's own DevTools session with the journey's tab, once attached.
+    pub fn primary_session(&self) -> Option<String> {
+        self.primary_session.lock().ok().and_then(|s| s.clone())
+    }
+
+    fn set_primary_session(&self, session: Option<String>) {
+        if let Ok(mut s) = self.primary_session.lock() {
+            *s = session;
+        }
     }
 
     /// Why the page or browser crashed, if it did.
@@ -219,6 +232,12 @@ struct PendingRequest {
 }
 
 #[derive(Debug)]
+struct Lingering {
+    network_id: String,
+    record: RequestRecord,
+}
+
+#[derive(Debug)]
 struct WsState {
     record: WebSocketRecord,
     written: bool,
@@ -227,7 +246,6 @@ struct WsState {
 
 #[derive(Debug)]
 struct PausedOnly {
-    session: String,
     record: RequestRecord,
 }
 
@@ -257,6 +275,9 @@ pub fn spawn(
         sockets: HashMap::new(),
         seen_network: HashSet::new(),
         network_signatures: HashSet::new(),
+        fetch_headers: HashMap::new(),
+        lingering: Vec::new(),
+        fetch_seen: HashSet::new(),
         paused_only: HashMap::new(),
         next_id: 0,
         requests_written: 0,
@@ -295,13 +316,19 @@ struct Recorder {
     /// Target id → session id.
     target_sessions: HashMap<String, String>,
     requests: HashMap<(String, String), PendingRequest>,
-    early_extra: HashMap<(String, String), Vec<Header>>,
+    early_extra: HashMap<String, Vec<Header>>,
     early_response_extra: HashMap<(String, String), (u16, Vec<Header>)>,
     sockets: HashMap<(String, String), WsState>,
-    /// (session, network request id) of every request Network reported.
-    seen_network: HashSet<(String, String)>,
+    /// Request ids of every request Network reported.
+    seen_network: HashSet<String>,
     /// method + URL + body of every request Network reported, to recognise Fetch-only duplicates.
     network_signatures: HashSet<(String, String, Vec<u8>)>,
+    /// Network request ids Fetch has paused (and so handed to the network stack).
+    fetch_seen: HashSet<String>,
+    /// Finished beacons not yet written.
+    lingering: Vec<(Instant, Lingering)>,
+    /// Fetch's request headers for requests Network has not reported yet.
+    fetch_headers: HashMap<String, Vec<Header>>,
     /// Requests seen only by Fetch so far (unload beacons can bypass Network events).
     paused_only: HashMap<(String, String), PausedOnly>,
     next_id: usize,
@@ -425,6 +452,15 @@ fn target_kind(info: &Value) -> Option<TargetKind> {
     })
 }
 
+/// Adds the headers of `more` that `headers` lacks (by name, case-insensitive).
+fn merge_headers(headers: &mut Vec<Header>, more: &[Header]) {
+    for h in more {
+        if !headers.iter().any(|x| x.name.eq_ignore_ascii_case(&h.name)) {
+            headers.push(h.clone());
+        }
+    }
+}
+
 /// What identifies a request across the Network and Fetch views of it.
 fn signature(r: &RequestRecord) -> (String, String, Vec<u8>) {
     (
@@ -446,6 +482,7 @@ impl Recorder {
         mut control: mpsc::UnboundedReceiver<Control>,
         mut internal: mpsc::UnboundedReceiver<Internal>,
     ) {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
         loop {
             tokio::select! {
                 biased;
@@ -453,6 +490,7 @@ impl Recorder {
                     Control::Write(record) => self.write(&record),
                     Control::Primary(target) => {
                         self.primary = self.target_sessions.get(&target).cloned();
+                        self.shared.set_primary_session(self.primary.clone());
                         self.primary_target = Some(target);
                     }
                     Control::Finish { end, reply } => {
@@ -469,6 +507,7 @@ impl Recorder {
                     }
                 },
                 Some(msg) = internal.recv() => self.internal(msg),
+                _ = tick.tick() => self.flush_lingering(Duration::from_secs(1)),
                 ev = events.recv() => match ev {
                     Some(ev) => self.handle(ev),
                     None => {
@@ -506,6 +545,7 @@ impl Recorder {
     }
 
     fn finish(&mut self, mut end: EndRecord) -> Result<EndRecord, WriteError> {
+        self.flush_lingering(Duration::ZERO);
         let keys: Vec<_> = self.requests.keys().cloned().collect();
         let mut pending: Vec<PendingRequest> = keys
             .into_iter()
@@ -526,8 +566,7 @@ impl Recorder {
         let mut paused: Vec<PausedOnly> = self.paused_only.drain().map(|(_, v)| v).collect();
         paused.sort_by(|a, b| a.record.time_ms.total_cmp(&b.record.time_ms));
         for p in paused {
-            let key = (p.session.clone(), p.record.id.clone());
-            if !self.seen_network.contains(&key) && !self.network_signatures.contains(&signature(&p.record)) {
+            if !self.seen_network.contains(&p.record.id) && !self.network_signatures.contains(&signature(&p.record)) {
                 let mut record = p.record;
                 self.next_id += 1;
                 record.id = format!("r{}", self.next_id);
@@ -618,12 +657,22 @@ impl Recorder {
             }
             "Network.requestWillBeSent" => self.request_will_be_sent(&session, p),
             "Network.requestWillBeSentExtraInfo" => {
-                let key = (session, str_of(p, "requestId").to_string());
+                // For worker requests this can come on another session than the request itself.
+                let id = str_of(p, "requestId").to_string();
                 let headers = headers_of(p.get("headers"));
-                match self.requests.get_mut(&key) {
-                    Some(req) => req.record.headers = headers,
+                let key = (session, id.clone());
+                let found = match self.requests.get_mut(&key) {
+                    Some(req) => Some(req),
+                    None => self.requests.iter_mut().find(|((_, rid), _)| *rid == id).map(|(_, r)| r),
+                };
+                match found {
+                    Some(req) => {
+                        let mut merged = headers;
+                        merge_headers(&mut merged, &req.record.headers);
+                        req.record.headers = merged;
+                    }
                     None => {
-                        self.early_extra.insert(key, headers);
+                        self.early_extra.insert(id, headers);
                     }
                 }
             }
@@ -685,8 +734,13 @@ impl Recorder {
                     if p.get("canceled").and_then(Value::as_bool).unwrap_or(false) {
                         reason = format!("{reason} (canceled)");
                     }
+                    let canceled = p.get("canceled").and_then(Value::as_bool).unwrap_or(false);
                     req.record.fate = if req.response_seen {
                         Fate::Delivered
+                    } else if canceled && req.record.beacon && self.fetch_seen.contains(&key.1) {
+                        // The page unloaded and cancelled its view of a beacon the browser had
+                        // already handed to the network: no proof either way.
+                        Fate::Initiated
                     } else {
                         Fate::Failed { reason }
                     };
@@ -799,6 +853,7 @@ impl Recorder {
         let target_id = str_of(info, "targetId").to_string();
         if kind == TargetKind::Page && self.primary_target.as_deref() == Some(target_id.as_str()) {
             self.primary = Some(session.clone());
+            self.shared.set_primary_session(Some(session.clone()));
         }
         self.target_sessions.insert(target_id, session.clone());
         self.sessions.insert(
@@ -898,7 +953,11 @@ impl Recorder {
     fn request_will_be_sent(&mut self, session: &str, p: &Value) {
         let request_id = str_of(p, "requestId").to_string();
         let key = (session.to_string(), request_id.clone());
-        self.seen_network.insert(key.clone());
+        if !self.seen_network.insert(request_id.clone()) && !self.requests.contains_key(&key) {
+            // The same request reported on a second session (a service worker is attached both
+            // through the browser and through its page): keep the first report only.
+            return;
+        }
         let req = p.get("request").unwrap_or(&Value::Null);
         let url = str_of(req, "url").to_string();
         if url.starts_with("data:") || url.starts_with("blob:") {
@@ -956,8 +1015,13 @@ impl Recorder {
             });
         }
         let mut headers = headers_of(req.get("headers"));
-        if let Some(extra) = self.early_extra.remove(&key) {
-            headers = extra;
+        if let Some(extra) = self.early_extra.remove(&request_id) {
+            let mut merged = extra;
+            merge_headers(&mut merged, &headers);
+            headers = merged;
+        }
+        if let Some(fetched) = self.fetch_headers.remove(&request_id) {
+            merge_headers(&mut headers, &fetched);
         }
         let frame_url = match str_of(p, "documentURL") {
             "" => self.session_url(session),
@@ -994,13 +1058,45 @@ impl Recorder {
                 ..Default::default()
             });
         }
+        // A keepalive beacon Fetch saw first (without a network id) is this very request.
+        let sig = signature(&pending.record);
+        let twin = self
+            .paused_only
+            .iter()
+            .find(|(_, p)| signature(&p.record) == sig)
+            .map(|(k, _)| k.clone());
+        if let Some(twin) = twin.and_then(|k| self.paused_only.remove(&k)) {
+            merge_headers(&mut pending.record.headers, &twin.record.headers);
+        }
         self.requests.insert(key.clone(), pending);
         self.shared.activity(key, if long_lived { None } else { Some(true) });
     }
 
     fn complete(&mut self, key: &(String, String)) {
         if let Some(p) = self.requests.remove(key) {
-            self.emit_request(p.record);
+            if p.record.resource_type == "Ping" {
+                // A beacon's Fetch view can arrive after Network reports it finished; it lingers
+                // briefly so those headers can still be merged in.
+                let lingering = Lingering {
+                    network_id: key.1.clone(),
+                    record: p.record,
+                };
+                self.lingering.push((Instant::now(), lingering));
+            } else {
+                self.emit_request(p.record);
+            }
+        }
+    }
+
+    /// Writes lingering beacons older than `age` (all of them with `Duration::ZERO`).
+    fn flush_lingering(&mut self, age: Duration) {
+        let now = Instant::now();
+        let (ready, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.lingering)
+            .into_iter()
+            .partition(|(t, _)| now.duration_since(*t) >= age);
+        self.lingering = keep;
+        for (_, l) in ready {
+            self.emit_request(l.record);
         }
     }
 
@@ -1015,8 +1111,41 @@ impl Recorder {
         // Keep what Fetch saw: a request Network never reports (keepalive beacons sent while a page
         // unloads carry no network id) is still written from this at the end.
         let network_id = p.get("networkId").and_then(Value::as_str).map(str::to_string);
+        // Requests answered by Fetch get no ExtraInfo event, so Fetch's view of the headers is the
+        // fullest there is: merge it in.
+        // A worker's request is reported by Network on the worker's session but paused by Fetch on
+        // its page's, so Fetch and Network views are matched by request id alone.
+        if let Some(id) = &network_id {
+            self.fetch_seen.insert(id.clone());
+            let pending = self.requests.iter_mut().find(|((_, rid), _)| rid == id);
+            let lingering = self.lingering.iter_mut().find(|(_, r)| r.network_id == *id);
+            match (pending, lingering) {
+                (Some((_, req)), _) => merge_headers(&mut req.record.headers, &headers),
+                (None, Some((_, r))) => merge_headers(&mut r.record.headers, &headers),
+                (None, None) => {
+                    self.fetch_headers.insert(id.clone(), headers.clone());
+                }
+            }
+        }
         let key = (session.to_string(), network_id.clone().unwrap_or_else(|| fetch_id.clone()));
-        if !self.seen_network.contains(&key) {
+        let pending_twin = network_id.is_none().then(|| {
+            let body_bytes = body.clone().unwrap_or_default();
+            self.requests.values_mut().find(|r| {
+                r.record.method == method
+                    && r.record.url == url_text
+                    && r.record.body.as_ref().map(Body::bytes).unwrap_or_default() == body_bytes
+            })
+        });
+        let body_bytes = body.clone().unwrap_or_default();
+        let lingering_twin = self.lingering.iter_mut().find(|(_, l)| {
+            let r = &l.record;
+            r.method == method && r.url == url_text && r.body.as_ref().map(Body::bytes).unwrap_or_default() == body_bytes
+        });
+        if let Some(Some(twin)) = pending_twin {
+            merge_headers(&mut twin.record.headers, &headers);
+        } else if let Some((_, twin)) = lingering_twin.filter(|_| network_id.is_none()) {
+            merge_headers(&mut twin.record.headers, &headers);
+        } else if !self.seen_network.contains(&key.1) {
             let offline = self.config.offline.is_some();
             let record = RequestRecord {
                 id: key.1.clone(),
@@ -1041,10 +1170,7 @@ impl Recorder {
             };
             self.paused_only.insert(
                 key,
-                PausedOnly {
-                    session: session.to_string(),
-                    record,
-                },
+                PausedOnly { record },
             );
         }
         let Some(map) = &self.config.offline else {

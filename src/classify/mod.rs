@@ -1,1 +1,254 @@
+//! The classifier: which third party received which of the user's data.
+//!
+//! Pure and streaming. A capture is read twice, line by line: pass 1 ([`canary::Collector`]) learns
+//! the canaries (identity values, pages visited, titles, typed and searched text), pass 2
+//! ([`engine::Engine`]) searches every third-party request and WebSocket frame for them. Memory
+//! grows with the journey (steps, pages, findings), never with the number of requests.
+//!
+//! Module map: [`party`] (first or third party), [`signatures`] and [`entities`] (who a host
+//! belongs to), [`variants`] (normalised and hashed forms of values), [`matcher`] (one automaton over
+//! all forms), [`decode`] and [`scan`] (channels and encodings), [`severity`], [`identity`] (the
+//! identity file for HAR input).
+
+pub mod canary;
+pub mod decode;
+pub mod engine;
+pub mod entities;
 pub mod finding;
+pub mod identity;
+pub mod matcher;
+pub mod party;
+pub mod scan;
+pub mod severity;
+pub mod signatures;
+pub mod variants;
+
+#[cfg(test)]
+mod corpus_tests;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::capture::record::{CaptureSummary, Record, RequestRecord, WsFrameRecord};
+use canary::Collector;
+use engine::Engine;
+pub use entities::{EntityError, EntityMap};
+pub use finding::{Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
+pub use identity::{load_identity, IdentityError, IdentityFile};
+pub use signatures::{SignatureError, Signatures};
+
+/// What the classifier needs besides the capture.
+#[derive(Debug, Clone, Default)]
+pub struct ClassifyOptions {
+    pub signatures: Signatures,
+    /// A user-supplied domain → company list.
+    pub entities: Option<EntityMap>,
+    /// Secret values by identity key, in memory only: searched for, never written anywhere.
+    pub secrets: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    #[error("cannot read capture {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: malformed capture record: {message}")]
+    Line {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(transparent)]
+    Signatures(#[from] SignatureError),
+}
+
+/// Record types this version knows; other types are skipped (forward compatibility).
+const KNOWN_TYPES: &[&str] = &[
+    "header",
+    "step",
+    "typed",
+    "request",
+    "web_socket",
+    "ws_frame",
+    "snapshot",
+    "dialog",
+    "end",
+];
+
+#[derive(Deserialize)]
+struct TypeOnly<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// The three fields pass 1 needs from a request, parsed without building the rest.
+#[derive(Deserialize)]
+struct LightRequest<'a> {
+    #[serde(borrow, default)]
+    page_url: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    resource_type: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    url: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct LightFrame<'a> {
+    #[serde(borrow, default)]
+    page_url: std::borrow::Cow<'a, str>,
+}
+
+/// Analyses a JSON Lines capture file in two streaming passes.
+///
+/// A capture without an `end` record is incomplete but still analysed; unknown record types are
+/// skipped; a malformed line is an error naming the file and line (except a cut-off last line
+/// without a newline, the trace of a crash mid-write, which is skipped with a warning).
+pub fn analyze_capture(
+    path: &Path,
+    opts: &ClassifyOptions,
+) -> Result<(CaptureSummary, Analysis), ClassifyError> {
+    let mut summary = CaptureSummary::default();
+    let mut collector = Collector::new();
+    for_each_line(path, |line_no, line| {
+        if let Some(rest) = line.strip_prefix(r#"{"type":"request""#) {
+            let _ = rest;
+            let r: LightRequest<'_> =
+                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+            summary.requests += 1;
+            collector.observe_request_parts(&r.page_url, &r.resource_type, &r.url);
+            return Ok(());
+        }
+        if line.starts_with(r#"{"type":"ws_frame""#) {
+            let f: LightFrame<'_> =
+                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+            summary.ws_frames += 1;
+            collector.observe(&Record::WsFrame(WsFrameRecord {
+                page_url: f.page_url.into_owned(),
+                ..Default::default()
+            }));
+            return Ok(());
+        }
+        if let Some(record) = parse_record(path, line_no, line)? {
+            summary.absorb(&record);
+            collector.observe(&record);
+        }
+        Ok(())
+    })?;
+    let parties = collector.parties().clone();
+    let set = collector.finish(&opts.secrets);
+    let mut engine = Engine::new(opts, &set, parties, &summary);
+    for_each_line(path, |line_no, line| {
+        if line.starts_with(r#"{"type":"request""#) {
+            let r: RequestRecord =
+                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+            engine.request(&r);
+        } else if line.starts_with(r#"{"type":"ws_frame""#) {
+            let f: WsFrameRecord =
+                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+            engine.ws_frame(&f);
+        } else if let Some(record) = parse_record(path, line_no, line)? {
+            match record {
+                Record::Request(r) => engine.request(&r),
+                Record::WsFrame(f) => engine.ws_frame(&f),
+                Record::WebSocket(w) => engine.websocket(&w),
+                _ => {}
+            }
+        }
+        Ok(())
+    })?;
+    let analysis = engine.finish(&summary);
+    Ok((summary, analysis))
+}
+
+/// Analyses records already in memory (HAR input, tests).
+pub fn analyze_records(
+    records: &[Record],
+    opts: &ClassifyOptions,
+) -> Result<(CaptureSummary, Analysis), ClassifyError> {
+    let mut summary = CaptureSummary::default();
+    let mut collector = Collector::new();
+    for r in records {
+        summary.absorb(r);
+        collector.observe(r);
+    }
+    let parties = collector.parties().clone();
+    let set = collector.finish(&opts.secrets);
+    let mut engine = Engine::new(opts, &set, parties, &summary);
+    for r in records {
+        match r {
+            Record::Request(r) => engine.request(r),
+            Record::WsFrame(f) => engine.ws_frame(f),
+            Record::WebSocket(w) => engine.websocket(w),
+            _ => {}
+        }
+    }
+    let analysis = engine.finish(&summary);
+    Ok((summary, analysis))
+}
+
+fn line_error(path: &Path, line: usize, e: impl std::fmt::Display) -> ClassifyError {
+    ClassifyError::Line {
+        path: path.to_path_buf(),
+        line,
+        message: e.to_string(),
+    }
+}
+
+/// A full record, `None` for a type this version does not know.
+fn parse_record(path: &Path, line_no: usize, line: &str) -> Result<Option<Record>, ClassifyError> {
+    match serde_json::from_str::<Record>(line) {
+        Ok(r) => Ok(Some(r)),
+        Err(e) => match serde_json::from_str::<TypeOnly<'_>>(line) {
+            Ok(t) if !KNOWN_TYPES.contains(&t.kind.as_ref()) => {
+                tracing::debug!(line = line_no, kind = %t.kind, "skipping unknown record type");
+                Ok(None)
+            }
+            _ => Err(line_error(path, line_no, e)),
+        },
+    }
+}
+
+/// Calls `f` with every non-empty line (1-based numbers), reusing one buffer.
+fn for_each_line(
+    path: &Path,
+    mut f: impl FnMut(usize, &str) -> Result<(), ClassifyError>,
+) -> Result<(), ClassifyError> {
+    let io_err = |source| ClassifyError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(io_err)?;
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    let mut buf = String::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        let n = reader.read_line(&mut buf).map_err(io_err)?;
+        if n == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let complete = buf.ends_with('\n');
+        let line = buf.trim_end_matches(['\n', '\r']);
+        if line.trim().is_empty() {
+            continue;
+        }
+        match f(line_no, line) {
+            Err(ClassifyError::Line { .. }) if !complete => {
+                tracing::warn!(
+                    "{}:{line_no}: last line is cut off (capture interrupted); skipped",
+                    path.display()
+                );
+                return Ok(());
+            }
+            other => other?,
+        }
+    }
+}

@@ -102,7 +102,9 @@ impl Default for Leave {
 }
 
 /// A step: an action, with an optional label and timeout.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+///
+/// `Deserialize` is written by hand in `step.rs`: derived, `flatten` would accept unknown fields.
+#[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Step {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
@@ -183,6 +185,7 @@ fn default_true() -> bool {
 
 /// What a `wait` step waits for. Exactly one field is set (validated after parsing).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
 pub struct WaitFor {
     /// An element matching this selector exists and is visible.
     #[serde(default, skip_serializing_if = "Option::is_none")]

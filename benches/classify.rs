@@ -1,0 +1,337 @@
+//! Classifier throughput on a synthetic capture of 100,000 requests.
+//!
+//! The corpus imitates a real journey: ~1 KB requests (median), a mix of tracker pixels with long
+//! query strings, JSON beacons, gzip bodies (PostHog/Clarity style), first-party traffic, and 20+
+//! canaries (identity values, visited pages, titles, a search term). The file is written once; each
+//! iteration runs both streaming passes of `analyze_capture` over it.
+
+use std::hint::black_box;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::time::Instant;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use flate2::write::GzEncoder;
+use leakhound::capture::record::{
+    Body, Canary, CanaryKind, CaptureHeader, EndRecord, Fate, Header, JourneyInfo, Record,
+    RequestRecord, SnapshotRecord, StepRecord, TypedValue,
+};
+use leakhound::classify::{analyze_capture, ClassifyOptions, Signatures};
+
+const REQUESTS: usize = 100_000;
+const SITE: &str = "https://www.mercy-health.test";
+const PAGES: &[(&str, &str)] = &[
+    (
+        "/symptoms/chest-pain",
+        "Chest pain: causes and care | Mercy Health",
+    ),
+    (
+        "/symptoms/shortness-of-breath",
+        "Shortness of breath | Mercy Health",
+    ),
+    (
+        "/conditions/atrial-fibrillation",
+        "Atrial fibrillation | Mercy Health",
+    ),
+    (
+        "/search?q=chest+pain",
+        "Search results for chest pain | Mercy Health",
+    ),
+    (
+        "/find-a-doctor?specialty=cardiology&zip=02139",
+        "Find a Doctor | Mercy Health",
+    ),
+    ("/locations/cambridge", "Cambridge clinic | Mercy Health"),
+    ("/portal/login", "Patient Portal Sign In | Mercy Health"),
+    ("/portal/home", "My Health Dashboard | Mercy Health"),
+    (
+        "/appointments/book?dept=cardiology",
+        "Book an appointment | Mercy Health",
+    ),
+    (
+        "/appointments/confirmation?appt=A-99812",
+        "Appointment confirmed | Mercy Health",
+    ),
+];
+
+/// A tiny deterministic generator (no extra dependency needed).
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn hex(&mut self, n: usize) -> String {
+        let mut s = String::with_capacity(n);
+        while s.len() < n {
+            s.push_str(&format!("{:016x}", self.next()));
+        }
+        s.truncate(n);
+        s
+    }
+}
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let _ = e.write_all(data);
+    e.finish().unwrap_or_default()
+}
+
+fn identity() -> Vec<Canary> {
+    let c = |key: &str, kind, value: Option<&str>| Canary {
+        key: key.into(),
+        kind,
+        value: value.map(str::to_string),
+        env: None,
+    };
+    vec![
+        c("email", CanaryKind::Email, Some("jane.q.patient@gmail.com")),
+        c("name", CanaryKind::Name, Some("Janelle Okafor")),
+        c("first_name", CanaryKind::FirstName, Some("Janelle")),
+        c("last_name", CanaryKind::LastName, Some("Okafor")),
+        c("phone", CanaryKind::Phone, Some("+1 (555) 014-2398")),
+        c("dob", CanaryKind::DateOfBirth, Some("1984-03-07")),
+        c("member_id", CanaryKind::MemberId, Some("MRC-448812-07")),
+        c("zip", CanaryKind::Zip, Some("02139")),
+        c("address", CanaryKind::Address, Some("41 Linden Terrace")),
+        c("password", CanaryKind::Password, None),
+    ]
+}
+
+fn request(rng: &mut Rng, i: usize) -> RequestRecord {
+    let (path, title) = PAGES[i % PAGES.len()];
+    let page = format!("{SITE}{path}");
+    let step = i * PAGES.len() / REQUESTS;
+    let mut headers = vec![
+        Header {
+            name: "User-Agent".into(),
+            value: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36".into(),
+        },
+        Header {
+            name: "Referer".into(),
+            value: if i % 7 == 0 { page.clone() } else { format!("{SITE}/") },
+        },
+        Header {
+            name: "Accept".into(),
+            value: "image/avif,image/webp,image/apng,*/*;q=0.8".into(),
+        },
+    ];
+    let leak = i % 5 == 0;
+    let (method, url, body) = match i % 10 {
+        // Pixels with long query strings.
+        0..=4 => {
+            let dl = if leak {
+                page.clone()
+            } else {
+                format!("{SITE}/")
+            };
+            let url = format!(
+                "https://www.facebook.com/tr/?id=1234567890123456&ev=PageView&dl={}&rl=&if=false&ts=17145{}&sw=1920&sh=1080&v=2.9.156&r=stable&ec=0&o=4126&fbp=fb.1.{}&it={}&coo=false&cd[a]={}&cd[b]={}&rqm=GET",
+                enc(&dl),
+                rng.next() % 100_000_000,
+                rng.hex(20),
+                rng.next() % 1_000_000,
+                rng.hex(120),
+                rng.hex(200),
+            );
+            ("GET", url, None)
+        }
+        // JSON beacons.
+        5..=6 => {
+            let json = serde_json::json!({
+                "type": "page", "anonymousId": rng.hex(36), "messageId": rng.hex(40),
+                "context": {"page": {"url": if leak { page.clone() } else { format!("{SITE}/") },
+                                     "title": if leak { title } else { "Mercy" },
+                                     "referrer": ""},
+                            "userAgent": "Mozilla/5.0", "library": {"name": "analytics.js", "version": "5.2.0"}},
+                "properties": {"blob": rng.hex(300), "n": rng.next() % 1000},
+                "userId": if i % 50 == 0 { "jane.q.patient@gmail.com" } else { "" },
+            });
+            headers.push(Header {
+                name: "Content-Type".into(),
+                value: "text/plain".into(),
+            });
+            (
+                "POST",
+                format!("https://api.segment.io/v1/p?x={}", rng.hex(8)),
+                Some(Body::from_bytes(json.to_string().as_bytes(), 1 << 20)),
+            )
+        }
+        // Gzip bodies without a flag.
+        7 => {
+            let json = serde_json::json!([{"event": "$pageview", "properties": {
+                "$current_url": page, "distinct_id": rng.hex(24), "token": "phc_abc",
+                "$elements": [{"tag": "a", "text": rng.hex(200)}], "title": title}}]);
+            (
+                "POST",
+                "https://us.i.posthog.com/e/?compression=gzip-js&ver=1.130.0".to_string(),
+                Some(Body::from_bytes(
+                    &gzip(json.to_string().as_bytes()),
+                    1 << 20,
+                )),
+            )
+        }
+        // Analytics form POST with several lines.
+        8 => {
+            let body = format!(
+                "en=page_view&_et={}&dl={}&dt={}\nen=scroll&epn.percent_scrolled=90&_p={}",
+                rng.next() % 10_000,
+                enc(&page),
+                enc(title),
+                rng.hex(200)
+            );
+            (
+                "POST",
+                format!(
+                    "https://region1.google-analytics.com/g/collect?v=2&tid=G-ABC123&cid={}.{}&sid={}&_s=1",
+                    rng.next() % 1_000_000_000,
+                    rng.next() % 1_000_000_000,
+                    rng.hex(10)
+                ),
+                Some(Body::from_bytes(body.as_bytes(), 1 << 20)),
+            )
+        }
+        // First-party API traffic.
+        _ => (
+            "GET",
+            format!(
+                "{SITE}/api/v1/content?page={}&r={}",
+                enc(path),
+                rng.hex(300)
+            ),
+            None,
+        ),
+    };
+    RequestRecord {
+        id: format!("r{i}"),
+        time_ms: i as f64,
+        step,
+        page_url: page.clone(),
+        frame_url: page,
+        resource_type: "Fetch".into(),
+        method: method.into(),
+        url,
+        headers,
+        body,
+        fate: Fate::Delivered,
+        ..Default::default()
+    }
+}
+
+fn write_line(out: &mut impl Write, r: &Record) {
+    serde_json::to_writer(&mut *out, r).expect("write");
+    out.write_all(b"\n").expect("write");
+}
+
+/// Writes the synthetic capture; returns the file size.
+fn write_capture(path: &Path, requests: usize) -> u64 {
+    let file = std::fs::File::create(path).expect("create capture");
+    let mut out = BufWriter::new(file);
+    let mut line = |r: &Record| write_line(&mut out, r);
+    line(&Record::Header(CaptureHeader {
+        format: "leakhound-capture".into(),
+        version: 1,
+        tool_version: "bench".into(),
+        browser_version: String::new(),
+        started_at: "2024-05-01T10:00:00Z".into(),
+        journey: JourneyInfo {
+            name: "bench".into(),
+            start_url: format!("{SITE}/"),
+            identity: identity(),
+            ..Default::default()
+        },
+    }));
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    for (s, (path, title)) in PAGES.iter().enumerate() {
+        line(&Record::Step(StepRecord {
+            index: s,
+            action: "goto".into(),
+            label: format!("open {path}"),
+            time_ms: (s * requests / PAGES.len()) as f64,
+        }));
+        if s == 3 {
+            line(&Record::Typed(TypedValue {
+                step: s,
+                selector: "#q".into(),
+                field: "name=q".into(),
+                is_search: true,
+                canary_key: None,
+                value: Some("chest pain".into()),
+                time_ms: 0.0,
+            }));
+        }
+        line(&Record::Snapshot(SnapshotRecord {
+            step: s,
+            url: format!("{SITE}{path}"),
+            title: (*title).into(),
+            ..Default::default()
+        }));
+    }
+    for i in 0..requests {
+        line(&Record::Request(Box::new(request(&mut rng, i))));
+    }
+    line(&Record::End(EndRecord {
+        requests,
+        ..Default::default()
+    }));
+    out.flush().expect("flush");
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.jsonl");
+    let size = write_capture(&path, REQUESTS);
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().expect("bundled signatures"),
+        ..Default::default()
+    };
+
+    // One plain timed run for the closing note, with the numbers that matter.
+    let rss_before = peak_rss_kb();
+    let start = Instant::now();
+    let (_, analysis) = analyze_capture(&path, &opts).expect("analysis");
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "synthetic capture: {REQUESTS} requests, {:.1} MB ({} B/request); {} findings, {} groups",
+        size as f64 / 1e6,
+        size / REQUESTS as u64,
+        analysis.findings.len(),
+        analysis.groups.len()
+    );
+    println!(
+        "single run: {secs:.3} s = {:.0} requests/s; peak RSS {} kB (before run {} kB)",
+        REQUESTS as f64 / secs,
+        peak_rss_kb(),
+        rss_before
+    );
+
+    let mut group = c.benchmark_group("classify");
+    group.throughput(Throughput::Elements(REQUESTS as u64));
+    group.sample_size(10);
+    group.measurement_time(std::time::Duration::from_secs(10));
+    group.bench_function("analyze_capture_100k", |b| {
+        b.iter(|| black_box(analyze_capture(&path, &opts).expect("analysis")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

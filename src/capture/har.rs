@@ -1,0 +1,1029 @@
+//! HAR 1.2: import a HAR recorded in any browser's DevTools, export a capture as a HAR that Chrome
+//! DevTools (and other HAR viewers) can open.
+//!
+//! Import is lenient: every field has a default, because real HAR writers omit different things.
+//! Chrome's extensions (`_resourceType`, `_initiator`, `_webSocketMessages`) are read when present and
+//! written on export, so a capture keeps its initiator stacks and WebSocket frames across the trip.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+
+use crate::capture::record::{
+    Body, BodyEncoding, CaptureHeader, Fate, Header, Initiator, JourneyInfo, Record, RequestRecord,
+    ResponseInfo, StackFrame, StepRecord, TargetKind, WebSocketRecord, WsFrameRecord,
+    CAPTURE_FORMAT_NAME, CAPTURE_FORMAT_VERSION,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HarError {
+    #[error("cannot read HAR {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid HAR {path}: field `{field}`: {message}")]
+    Invalid {
+        path: PathBuf,
+        field: String,
+        message: String,
+    },
+    #[error("cannot write HAR: {0}")]
+    Write(#[from] std::io::Error),
+    #[error("cannot encode HAR: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// The top-level HAR document.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Har {
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Log {
+    #[serde(default)]
+    pub version: String,
+    #[serde(default)]
+    pub creator: Creator,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<Creator>,
+    #[serde(default)]
+    pub pages: Vec<Page>,
+    #[serde(default)]
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct Creator {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Page {
+    #[serde(default)]
+    pub started_date_time: String,
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub page_timings: PageTimings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PageTimings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_content_load: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_load: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Entry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pageref: Option<String>,
+    #[serde(default)]
+    pub started_date_time: String,
+    #[serde(default)]
+    pub time: f64,
+    #[serde(default)]
+    pub request: HarRequest,
+    #[serde(default)]
+    pub response: HarResponse,
+    #[serde(default)]
+    pub cache: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    pub timings: Timings,
+    #[serde(
+        default,
+        rename = "serverIPAddress",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub server_ip_address: Option<String>,
+    #[serde(
+        default,
+        rename = "_resourceType",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub resource_type: Option<String>,
+    #[serde(
+        default,
+        rename = "_initiator",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub initiator: Option<HarInitiator>,
+    #[serde(
+        default,
+        rename = "_webSocketMessages",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub web_socket_messages: Vec<WsMessage>,
+    /// Chrome writes the network error of a failed request here.
+    #[serde(default, rename = "_error", skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// leakhound's own: the capture's request id, step and fate, kept on export.
+    #[serde(
+        default,
+        rename = "_leakhound",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub leakhound: Option<LeakhoundExtra>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct LeakhoundExtra {
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub step: usize,
+    #[serde(default)]
+    pub page_url: String,
+    #[serde(default)]
+    pub fate: Fate,
+    #[serde(default)]
+    pub beacon: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct NameValue {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HarRequest {
+    #[serde(default)]
+    pub method: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub http_version: String,
+    #[serde(default)]
+    pub cookies: Vec<NameValue>,
+    #[serde(default)]
+    pub headers: Vec<NameValue>,
+    #[serde(default)]
+    pub query_string: Vec<NameValue>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub post_data: Option<PostData>,
+    #[serde(default = "minus_one")]
+    pub headers_size: i64,
+    #[serde(default = "minus_one")]
+    pub body_size: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct PostData {
+    #[serde(default)]
+    pub mime_type: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<NameValue>,
+    /// Not in HAR 1.2 for requests; leakhound writes `base64` for binary bodies.
+    #[serde(default, rename = "_encoding", skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HarResponse {
+    #[serde(default)]
+    pub status: i64,
+    #[serde(default)]
+    pub status_text: String,
+    #[serde(default)]
+    pub http_version: String,
+    #[serde(default)]
+    pub cookies: Vec<NameValue>,
+    #[serde(default)]
+    pub headers: Vec<NameValue>,
+    #[serde(default)]
+    pub content: Content,
+    #[serde(default, rename = "redirectURL")]
+    pub redirect_url: String,
+    #[serde(default = "minus_one")]
+    pub headers_size: i64,
+    #[serde(default = "minus_one")]
+    pub body_size: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Content {
+    #[serde(default)]
+    pub size: i64,
+    #[serde(default)]
+    pub mime_type: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Timings {
+    #[serde(default = "minus_one_f")]
+    pub blocked: f64,
+    #[serde(default = "minus_one_f")]
+    pub dns: f64,
+    #[serde(default = "minus_one_f")]
+    pub connect: f64,
+    #[serde(default)]
+    pub send: f64,
+    #[serde(default)]
+    pub wait: f64,
+    #[serde(default)]
+    pub receive: f64,
+    #[serde(default = "minus_one_f")]
+    pub ssl: f64,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            blocked: -1.0,
+            dns: -1.0,
+            connect: -1.0,
+            send: 0.0,
+            wait: 0.0,
+            receive: 0.0,
+            ssl: -1.0,
+        }
+    }
+}
+
+fn minus_one() -> i64 {
+    -1
+}
+
+fn minus_one_f() -> f64 {
+    -1.0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HarInitiator {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_number: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column_number: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<HarStack>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct HarStack {
+    #[serde(default)]
+    pub call_frames: Vec<CallFrame>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Box<HarStack>>,
+}
+
+/// A DevTools protocol call frame: 0-based line and column.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CallFrame {
+    #[serde(default)]
+    pub function_name: String,
+    #[serde(default)]
+    pub script_id: String,
+    #[serde(default)]
+    pub url: String,
+    #[serde(default)]
+    pub line_number: u32,
+    #[serde(default)]
+    pub column_number: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct WsMessage {
+    /// `send` or `receive`.
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    /// Seconds since the epoch.
+    #[serde(default)]
+    pub time: f64,
+    #[serde(default)]
+    pub opcode: u8,
+    #[serde(default)]
+    pub data: String,
+}
+
+fn headers_from(list: &[NameValue]) -> Vec<Header> {
+    list.iter()
+        .map(|h| Header {
+            name: h.name.clone(),
+            value: h.value.clone(),
+        })
+        .collect()
+}
+
+/// CDP-style resource type from Chrome's lower-case HAR one.
+fn resource_type(entry: &Entry) -> String {
+    let raw = entry.resource_type.as_deref().unwrap_or("");
+    match raw.to_ascii_lowercase().as_str() {
+        "document" => "Document".into(),
+        "xhr" => "XHR".into(),
+        "fetch" => "Fetch".into(),
+        "script" => "Script".into(),
+        "image" => "Image".into(),
+        "stylesheet" => "Stylesheet".into(),
+        "font" => "Font".into(),
+        "ping" => "Ping".into(),
+        "websocket" => "WebSocket".into(),
+        "media" => "Media".into(),
+        "" if entry.response.content.mime_type.starts_with("text/html") => "Document".into(),
+        "" => "Other".into(),
+        other => {
+            let mut c = other.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+fn initiator_from(i: Option<&HarInitiator>) -> Initiator {
+    let Some(i) = i else {
+        return Initiator::default();
+    };
+    let mut stack = Vec::new();
+    let mut boundary: Option<String> = None;
+    let mut cur = i.stack.as_ref();
+    while let Some(s) = cur {
+        for (n, f) in s.call_frames.iter().enumerate() {
+            stack.push(StackFrame {
+                function: f.function_name.clone(),
+                url: f.url.clone(),
+                line: f.line_number + 1,
+                column: f.column_number + 1,
+                async_boundary: if n == 0 { boundary.take() } else { None },
+            });
+        }
+        boundary = s.parent.as_ref().and_then(|p| p.description.clone());
+        cur = s.parent.as_deref();
+    }
+    let first_with_url = stack.iter().find(|f| !f.url.is_empty());
+    Initiator {
+        kind: i.kind.clone(),
+        url: first_with_url
+            .map(|f| f.url.clone())
+            .or_else(|| i.url.clone()),
+        line: first_with_url
+            .map(|f| f.line)
+            .or(i.line_number.map(|l| l + 1)),
+        column: first_with_url
+            .map(|f| f.column)
+            .or(i.column_number.map(|c| c + 1)),
+        stack,
+    }
+}
+
+fn parse_time(s: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339_weak(s.trim_end_matches('Z').split('+').next()?).ok()
+}
+
+/// Reads a HAR file as capture records: a header from `journey`, one step per HAR page, requests,
+/// WebSocket sockets and the frames the page sent.
+///
+/// Without a start URL in `journey`, the first document request becomes the start URL (and so the
+/// first party).
+pub fn read_har(path: &Path, mut journey: JourneyInfo) -> Result<Vec<Record>, HarError> {
+    let bytes = std::fs::read(path).map_err(|source| HarError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    let har: Har = serde_path_to_error::deserialize(de).map_err(|e| HarError::Invalid {
+        path: path.to_path_buf(),
+        field: e.path().to_string(),
+        message: e.inner().to_string(),
+    })?;
+    Ok(har_to_records(&har, &mut journey))
+}
+
+/// Converts a parsed HAR (see [`read_har`]).
+pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
+    let entries = &har.log.entries;
+    if journey.start_url.is_empty() {
+        journey.start_url = entries
+            .iter()
+            .find(|e| resource_type(e) == "Document")
+            .or_else(|| entries.first())
+            .map(|e| e.request.url.clone())
+            .unwrap_or_default();
+    }
+    let t0 = entries
+        .iter()
+        .filter_map(|e| parse_time(&e.started_date_time))
+        .min();
+    let ms = |s: &str| -> f64 {
+        match (t0, parse_time(s)) {
+            (Some(a), Some(b)) => b
+                .duration_since(a)
+                .map(|d| d.as_secs_f64() * 1000.0)
+                .unwrap_or(0.0),
+            _ => 0.0,
+        }
+    };
+    let started = t0
+        .map(|t| humantime::format_rfc3339_millis(t).to_string())
+        .unwrap_or_default();
+    let mut out = vec![Record::Header(CaptureHeader {
+        format: CAPTURE_FORMAT_NAME.into(),
+        version: CAPTURE_FORMAT_VERSION,
+        tool_version: format!("har-import ({})", har.log.creator.name),
+        browser_version: har
+            .log
+            .browser
+            .as_ref()
+            .map(|b| format!("{} {}", b.name, b.version))
+            .unwrap_or_default(),
+        started_at: started,
+        journey: journey.clone(),
+    })];
+    let page_index: BTreeMap<&str, usize> = har
+        .log
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.as_str(), i))
+        .collect();
+    for (i, p) in har.log.pages.iter().enumerate() {
+        out.push(Record::Step(StepRecord {
+            index: i,
+            action: "goto".into(),
+            label: p.title.clone(),
+            time_ms: ms(&p.started_date_time),
+        }));
+    }
+    let mut page_url = journey.start_url.clone();
+    let mut ws_count = 0usize;
+    for (n, e) in entries.iter().enumerate() {
+        let step = e
+            .pageref
+            .as_deref()
+            .and_then(|p| page_index.get(p).copied())
+            .unwrap_or(0);
+        let rtype = resource_type(e);
+        if rtype == "Document" && e.initiator.as_ref().is_none_or(|i| i.kind != "script") {
+            page_url = e.request.url.clone();
+        }
+        let time_ms = ms(&e.started_date_time);
+        let initiator = initiator_from(e.initiator.as_ref());
+        let mut headers = headers_from(&e.request.headers);
+        if !e.request.cookies.is_empty()
+            && !headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("cookie"))
+        {
+            headers.push(Header {
+                name: "Cookie".into(),
+                value: e
+                    .request
+                    .cookies
+                    .iter()
+                    .map(|c| format!("{}={}", c.name, c.value))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            });
+        }
+        if rtype == "WebSocket" || !e.web_socket_messages.is_empty() {
+            let id = format!("w{ws_count}");
+            ws_count += 1;
+            out.push(Record::WebSocket(WebSocketRecord {
+                id: id.clone(),
+                time_ms,
+                step,
+                page_url: page_url.clone(),
+                frame_url: page_url.clone(),
+                target: TargetKind::Page,
+                url: e.request.url.clone(),
+                headers,
+                initiator,
+            }));
+            let base = e.web_socket_messages.first().map_or(0.0, |m| m.time);
+            for (k, m) in e
+                .web_socket_messages
+                .iter()
+                .filter(|m| m.kind == "send")
+                .enumerate()
+            {
+                let payload = if m.opcode == 2 {
+                    use base64::Engine as _;
+                    let raw = base64::engine::general_purpose::STANDARD
+                        .decode(m.data.as_bytes())
+                        .unwrap_or_else(|_| m.data.as_bytes().to_vec());
+                    Body::from_bytes(&raw, usize::MAX)
+                } else {
+                    Body::from_bytes(m.data.as_bytes(), usize::MAX)
+                };
+                out.push(Record::WsFrame(WsFrameRecord {
+                    id: format!("{id}#{k}"),
+                    socket: id.clone(),
+                    time_ms: time_ms + (m.time - base) * 1000.0,
+                    step,
+                    page_url: page_url.clone(),
+                    url: e.request.url.clone(),
+                    opcode: if m.opcode == 0 { 1 } else { m.opcode },
+                    payload,
+                }));
+            }
+            continue;
+        }
+        let body = e.request.post_data.as_ref().map(|p| {
+            if p.encoding.as_deref() == Some("base64") {
+                use base64::Engine as _;
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(p.text.as_bytes())
+                    .unwrap_or_default();
+                Body::from_bytes(&raw, usize::MAX)
+            } else if p.text.is_empty() && !p.params.is_empty() {
+                let text = p
+                    .params
+                    .iter()
+                    .map(|nv| format!("{}={}", nv.name, nv.value))
+                    .collect::<Vec<_>>()
+                    .join("&");
+                Body::from_bytes(text.as_bytes(), usize::MAX)
+            } else {
+                Body::from_bytes(p.text.as_bytes(), usize::MAX)
+            }
+        });
+        let fate = if let Some(extra) = &e.leakhound {
+            extra.fate.clone()
+        } else if let Some(err) = &e.error {
+            Fate::Failed {
+                reason: err.clone(),
+            }
+        } else if e.response.status > 0 {
+            Fate::Delivered
+        } else {
+            Fate::Initiated
+        };
+        let response = (e.response.status > 0).then(|| ResponseInfo {
+            status: u16::try_from(e.response.status).unwrap_or(0),
+            headers: headers_from(&e.response.headers),
+            remote_address: e.server_ip_address.clone(),
+            fulfilled_locally: false,
+        });
+        let extra = e.leakhound.as_ref();
+        out.push(Record::Request(Box::new(RequestRecord {
+            id: extra.map_or_else(|| format!("h{n}"), |x| x.id.clone()),
+            time_ms,
+            step: extra.map_or(step, |x| x.step),
+            page_url: extra.map_or_else(|| page_url.clone(), |x| x.page_url.clone()),
+            frame_url: page_url.clone(),
+            target: TargetKind::Page,
+            resource_type: rtype,
+            method: e.request.method.clone(),
+            url: e.request.url.clone(),
+            headers,
+            body,
+            redirects: Vec::new(),
+            initiator,
+            response,
+            fate,
+            beacon: extra.is_some_and(|x| x.beacon),
+        })));
+    }
+    out
+}
+
+fn har_initiator(i: &Initiator) -> Option<HarInitiator> {
+    if i.kind.is_empty() && i.url.is_none() && i.stack.is_empty() {
+        return None;
+    }
+    Some(HarInitiator {
+        kind: if i.kind.is_empty() {
+            "other".into()
+        } else {
+            i.kind.clone()
+        },
+        url: i.url.clone(),
+        line_number: i.line.map(|l| l.saturating_sub(1)),
+        column_number: i.column.map(|c| c.saturating_sub(1)),
+        stack: (!i.stack.is_empty()).then(|| HarStack {
+            call_frames: i
+                .stack
+                .iter()
+                .map(|f| CallFrame {
+                    function_name: f.function.clone(),
+                    script_id: String::new(),
+                    url: f.url.clone(),
+                    line_number: f.line.saturating_sub(1),
+                    column_number: f.column.saturating_sub(1),
+                })
+                .collect(),
+            description: None,
+            parent: None,
+        }),
+    })
+}
+
+fn name_values(headers: &[Header]) -> Vec<NameValue> {
+    headers
+        .iter()
+        .map(|h| NameValue {
+            name: h.name.clone(),
+            value: h.value.clone(),
+        })
+        .collect()
+}
+
+fn query_of(url: &str) -> Vec<NameValue> {
+    url::Url::parse(url)
+        .map(|u| {
+            u.query_pairs()
+                .map(|(n, v)| NameValue {
+                    name: n.into_owned(),
+                    value: v.into_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Writes records as a HAR 1.2 document: one page per `goto` step, one entry per request, one
+/// entry per WebSocket with the frames the page sent in `_webSocketMessages`.
+pub fn write_har<'r>(
+    records: impl Iterator<Item = &'r Record>,
+    out: &mut impl Write,
+) -> Result<(), HarError> {
+    let mut t0 = SystemTime::UNIX_EPOCH;
+    let mut log = Log {
+        version: "1.2".into(),
+        creator: Creator {
+            name: "leakhound".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        ..Default::default()
+    };
+    let at = |t0: SystemTime, ms: f64| -> String {
+        let t = t0 + Duration::from_secs_f64((ms.max(0.0)) / 1000.0);
+        humantime::format_rfc3339_millis(t).to_string()
+    };
+    let mut sockets: BTreeMap<String, usize> = BTreeMap::new();
+    for record in records {
+        match record {
+            Record::Header(h) => {
+                t0 = parse_time(&h.started_at).unwrap_or(SystemTime::UNIX_EPOCH);
+                if !h.browser_version.is_empty() {
+                    log.browser = Some(Creator {
+                        name: "Chromium".into(),
+                        version: h.browser_version.clone(),
+                    });
+                }
+            }
+            Record::Step(s) => log.pages.push(Page {
+                started_date_time: at(t0, s.time_ms),
+                id: format!("page_{}", s.index),
+                title: if s.label.is_empty() {
+                    s.action.clone()
+                } else {
+                    s.label.clone()
+                },
+                page_timings: PageTimings::default(),
+            }),
+            Record::Request(r) => {
+                let pageref = (!log.pages.is_empty()).then(|| format!("page_{}", r.step));
+                let post_data = r.body.as_ref().map(|b| PostData {
+                    mime_type: r.header("content-type").unwrap_or("").to_string(),
+                    text: b.data.clone(),
+                    params: Vec::new(),
+                    encoding: (b.encoding == BodyEncoding::Base64).then(|| "base64".into()),
+                });
+                let resp = r.response.clone().unwrap_or_default();
+                let status = i64::from(resp.status);
+                let mime = resp
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+                    .map(|h| h.value.clone())
+                    .unwrap_or_default();
+                log.entries.push(Entry {
+                    pageref,
+                    started_date_time: at(t0, r.time_ms),
+                    time: 0.0,
+                    request: HarRequest {
+                        method: r.method.clone(),
+                        url: r.url.clone(),
+                        http_version: "HTTP/1.1".into(),
+                        cookies: Vec::new(),
+                        headers: name_values(&r.headers),
+                        query_string: query_of(&r.url),
+                        body_size: r.body.as_ref().map_or(0, |b| b.size as i64),
+                        post_data,
+                        headers_size: -1,
+                    },
+                    response: HarResponse {
+                        status,
+                        status_text: String::new(),
+                        http_version: "HTTP/1.1".into(),
+                        cookies: Vec::new(),
+                        headers: name_values(&resp.headers),
+                        content: Content {
+                            size: 0,
+                            mime_type: mime,
+                        },
+                        redirect_url: String::new(),
+                        headers_size: -1,
+                        body_size: -1,
+                    },
+                    cache: Default::default(),
+                    timings: Timings::default(),
+                    server_ip_address: resp.remote_address.clone(),
+                    resource_type: Some(r.resource_type.to_ascii_lowercase()),
+                    initiator: har_initiator(&r.initiator),
+                    web_socket_messages: Vec::new(),
+                    error: match &r.fate {
+                        Fate::Failed { reason } => Some(reason.clone()),
+                        _ => None,
+                    },
+                    leakhound: Some(LeakhoundExtra {
+                        id: r.id.clone(),
+                        step: r.step,
+                        page_url: r.page_url.clone(),
+                        fate: r.fate.clone(),
+                        beacon: r.beacon,
+                    }),
+                });
+            }
+            Record::WebSocket(w) => {
+                sockets.insert(w.id.clone(), log.entries.len());
+                log.entries.push(Entry {
+                    pageref: (!log.pages.is_empty()).then(|| format!("page_{}", w.step)),
+                    started_date_time: at(t0, w.time_ms),
+                    request: HarRequest {
+                        method: "GET".into(),
+                        url: w.url.clone(),
+                        http_version: "HTTP/1.1".into(),
+                        headers: name_values(&w.headers),
+                        query_string: query_of(&w.url),
+                        headers_size: -1,
+                        body_size: 0,
+                        ..Default::default()
+                    },
+                    response: HarResponse {
+                        status: 101,
+                        status_text: "Switching Protocols".into(),
+                        http_version: "HTTP/1.1".into(),
+                        headers_size: -1,
+                        body_size: -1,
+                        ..Default::default()
+                    },
+                    resource_type: Some("websocket".into()),
+                    initiator: har_initiator(&w.initiator),
+                    ..Default::default()
+                });
+            }
+            Record::WsFrame(f) => {
+                let Some(&idx) = sockets.get(&f.socket) else {
+                    continue;
+                };
+                let t = t0 + Duration::from_secs_f64(f.time_ms.max(0.0) / 1000.0);
+                let secs = t
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map(|d| d.as_secs_f64())
+                    .unwrap_or(0.0);
+                if let Some(entry) = log.entries.get_mut(idx) {
+                    entry.web_socket_messages.push(WsMessage {
+                        kind: "send".into(),
+                        time: secs,
+                        opcode: f.opcode,
+                        data: f.payload.data.clone(),
+                    });
+                }
+            }
+            Record::Typed(_) | Record::Snapshot(_) | Record::Dialog(_) | Record::End(_) => {}
+        }
+    }
+    serde_json::to_writer_pretty(&mut *out, &Har { log })?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<Record> {
+        vec![
+            Record::Header(CaptureHeader {
+                format: CAPTURE_FORMAT_NAME.into(),
+                version: CAPTURE_FORMAT_VERSION,
+                tool_version: "t".into(),
+                browser_version: "Chrome/1".into(),
+                started_at: "2024-05-01T10:00:00Z".into(),
+                journey: JourneyInfo {
+                    name: "j".into(),
+                    start_url: "https://www.mercy.test/".into(),
+                    ..Default::default()
+                },
+            }),
+            Record::Step(StepRecord {
+                index: 0,
+                action: "goto".into(),
+                label: "open home".into(),
+                time_ms: 0.0,
+            }),
+            Record::Request(Box::new(RequestRecord {
+                id: "r1".into(),
+                time_ms: 120.5,
+                step: 0,
+                page_url: "https://www.mercy.test/symptoms".into(),
+                frame_url: "https://www.mercy.test/symptoms".into(),
+                resource_type: "Ping".into(),
+                method: "POST".into(),
+                url: "https://t.tracker.test/collect?a=1".into(),
+                headers: vec![Header {
+                    name: "Content-Type".into(),
+                    value: "text/plain".into(),
+                }],
+                body: Some(Body::from_bytes(b"{\"u\":\"/symptoms\"}", 1000)),
+                initiator: Initiator {
+                    kind: "script".into(),
+                    url: Some("https://t.tracker.test/t.js".into()),
+                    line: Some(3),
+                    column: Some(9),
+                    stack: vec![StackFrame {
+                        function: "send".into(),
+                        url: "https://t.tracker.test/t.js".into(),
+                        line: 3,
+                        column: 9,
+                        async_boundary: None,
+                    }],
+                },
+                response: Some(ResponseInfo {
+                    status: 204,
+                    ..Default::default()
+                }),
+                fate: Fate::Delivered,
+                ..Default::default()
+            })),
+            Record::Request(Box::new(RequestRecord {
+                id: "r2".into(),
+                time_ms: 130.0,
+                resource_type: "Image".into(),
+                method: "GET".into(),
+                url: "https://px.tracker.test/p.gif".into(),
+                body: Some(Body::from_bytes(&[0xff, 0x00, 0x10], 1000)),
+                fate: Fate::Initiated,
+                ..Default::default()
+            })),
+            Record::WebSocket(WebSocketRecord {
+                id: "w1".into(),
+                url: "wss://ws.replay.test/s".into(),
+                ..Default::default()
+            }),
+            Record::WsFrame(WsFrameRecord {
+                id: "w1#0".into(),
+                socket: "w1".into(),
+                time_ms: 200.0,
+                url: "wss://ws.replay.test/s".into(),
+                opcode: 1,
+                payload: Body::from_bytes(b"{\"dom\":\"hello\"}", 1000),
+                ..Default::default()
+            }),
+        ]
+    }
+
+    #[test]
+    fn export_is_har_1_2_and_round_trips() {
+        let records = sample();
+        let mut out = Vec::new();
+        write_har(records.iter(), &mut out).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["log"]["version"], "1.2");
+        let e0 = &v["log"]["entries"][0];
+        // Fields Chrome's importer needs.
+        for f in [
+            "startedDateTime",
+            "time",
+            "request",
+            "response",
+            "cache",
+            "timings",
+        ] {
+            assert!(!e0[f].is_null(), "missing {f}");
+        }
+        assert_eq!(e0["startedDateTime"], "2024-05-01T10:00:00.120Z");
+        assert_eq!(e0["request"]["queryString"][0]["name"], "a");
+        assert_eq!(e0["_initiator"]["stack"]["callFrames"][0]["lineNumber"], 2);
+        assert_eq!(
+            v["log"]["entries"][2]["_webSocketMessages"][0]["type"],
+            "send"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.har");
+        std::fs::write(&path, &out).unwrap();
+        let back = read_har(&path, JourneyInfo::default()).unwrap();
+        let reqs: Vec<&RequestRecord> = back
+            .iter()
+            .filter_map(|r| match r {
+                Record::Request(r) => Some(r.as_ref()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(reqs.len(), 2);
+        assert_eq!(reqs[0].id, "r1");
+        assert_eq!(reqs[0].body.as_ref().unwrap().data, "{\"u\":\"/symptoms\"}");
+        assert_eq!(reqs[0].initiator.stack[0].line, 3);
+        assert_eq!(reqs[0].fate, Fate::Delivered);
+        assert!((reqs[0].time_ms - 120.0).abs() < 1.0);
+        assert_eq!(
+            reqs[1].body.as_ref().unwrap().bytes(),
+            vec![0xff, 0x00, 0x10]
+        );
+        assert_eq!(reqs[1].fate, Fate::Initiated);
+        let frames = back
+            .iter()
+            .filter(|r| matches!(r, Record::WsFrame(_)))
+            .count();
+        assert_eq!(frames, 1);
+    }
+
+    #[test]
+    fn chrome_style_har_import_infers_first_party() {
+        let har = r#"{"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"},
+          "pages": [{"startedDateTime": "2024-05-01T10:00:00.000Z", "id": "page_1", "title": "https://www.mercy.test/symptoms/chest-pain", "pageTimings": {}}],
+          "entries": [
+            {"pageref": "page_1", "startedDateTime": "2024-05-01T10:00:00.000Z", "time": 5,
+             "_resourceType": "document",
+             "request": {"method": "GET", "url": "https://www.mercy.test/symptoms/chest-pain", "httpVersion": "h2", "headers": [], "queryString": [], "cookies": [], "headersSize": -1, "bodySize": 0},
+             "response": {"status": 200, "statusText": "", "httpVersion": "h2", "headers": [], "cookies": [], "content": {"size": 1, "mimeType": "text/html"}, "redirectURL": "", "headersSize": -1, "bodySize": -1},
+             "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 1}},
+            {"pageref": "page_1", "startedDateTime": "2024-05-01T10:00:01.000Z", "time": 5,
+             "_resourceType": "image",
+             "_initiator": {"type": "script", "stack": {"callFrames": [{"functionName": "f", "scriptId": "1", "url": "https://connect.facebook.net/en_US/fbevents.js", "lineNumber": 0, "columnNumber": 10}]}},
+             "request": {"method": "GET", "url": "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fwww.mercy.test%2Fsymptoms%2Fchest-pain", "headers": [], "cookies": [{"name": "fr", "value": "x"}]},
+             "response": {"status": 0}, "_error": "net::ERR_BLOCKED_BY_CLIENT"}
+          ]}}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.har");
+        std::fs::write(&path, har).unwrap();
+        let recs = read_har(&path, JourneyInfo::default()).unwrap();
+        let Record::Header(h) = &recs[0] else {
+            panic!("header first")
+        };
+        assert_eq!(
+            h.journey.start_url,
+            "https://www.mercy.test/symptoms/chest-pain"
+        );
+        let Record::Request(fb) = recs.last().unwrap() else {
+            panic!()
+        };
+        assert!(matches!(fb.fate, Fate::Failed { .. }));
+        assert_eq!(fb.header("cookie"), Some("fr=x"));
+        assert_eq!(
+            fb.initiator.url.as_deref(),
+            Some("https://connect.facebook.net/en_US/fbevents.js")
+        );
+        assert_eq!(fb.page_url, "https://www.mercy.test/symptoms/chest-pain");
+        let opts = crate::classify::ClassifyOptions {
+            signatures: crate::classify::Signatures::bundled().unwrap(),
+            ..Default::default()
+        };
+        let (_, analysis) = crate::classify::analyze_records(&recs, &opts).unwrap();
+        let f = analysis
+            .findings
+            .iter()
+            .find(|f| f.canary == "page:/symptoms/chest-pain")
+            .expect("path leak found");
+        assert_eq!(f.channel, "query:dl");
+        assert_eq!(f.vendor.as_deref(), Some("meta_pixel"));
+        assert_eq!(analysis.groups[0].initiated_only, 1);
+    }
+
+    #[test]
+    fn bad_har_names_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.har");
+        std::fs::write(&path, r#"{"log": {"entries": [{"time": "soon"}]}}"#).unwrap();
+        let err = read_har(&path, JourneyInfo::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("log.entries[0].time"), "{err}");
+    }
+}

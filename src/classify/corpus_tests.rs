@@ -1,0 +1,587 @@
+//! The test corpus: vendor wire formats and negative controls, in `tests/corpus/`.
+//!
+//! `journey.json` is a shared patient journey (header, steps, typed values, snapshots, first-party
+//! documents). Each case file in `vendors/` and `negatives/` adds third-party requests to it and
+//! lists the findings it expects; a negative case must produce none at all. `captures/` holds real
+//! capture files (`*.jsonl`) with a sibling `*.expect.json`, for traffic recorded from real tracker
+//! libraries. The format is documented in `tests/corpus/README.md`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use serde::Deserialize;
+
+use crate::capture::record::{
+    Body, Fate, Header, Initiator, Record, RequestRecord, ResponseInfo, StackFrame,
+    WebSocketRecord, WsFrameRecord,
+};
+use crate::classify::{analyze_capture, analyze_records, Analysis, ClassifyOptions, Signatures};
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// One request of a case, with everything but the URL optional.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseRequest {
+    url: String,
+    #[serde(default = "get")]
+    method: String,
+    #[serde(default)]
+    step: Option<usize>,
+    #[serde(default)]
+    page_url: Option<String>,
+    #[serde(default)]
+    resource_type: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// Body as text.
+    #[serde(default)]
+    body: Option<String>,
+    /// Body as JSON (serialised compactly).
+    #[serde(default)]
+    body_json: Option<serde_json::Value>,
+    /// Body bytes in base64 (binary payloads).
+    #[serde(default)]
+    body_base64: Option<String>,
+    /// Gzip the body before sending (PostHog, Clarity, Amplitude).
+    #[serde(default)]
+    gzip: bool,
+    /// Zlib-deflate the body.
+    #[serde(default)]
+    zlib: bool,
+    /// `delivered` (default), `initiated` or `failed`.
+    #[serde(default)]
+    fate: Option<String>,
+    #[serde(default)]
+    initiator: Option<String>,
+    #[serde(default)]
+    set_cookies: Vec<String>,
+}
+
+fn get() -> String {
+    "GET".into()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseSocket {
+    url: String,
+    #[serde(default)]
+    step: Option<usize>,
+    #[serde(default)]
+    page_url: Option<String>,
+    frames: Vec<String>,
+}
+
+/// A finding that must be present: every given field must match.
+#[derive(Debug, Deserialize, Clone)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    kind: String,
+    canary: String,
+    #[serde(default)]
+    vendor: Option<String>,
+    #[serde(default)]
+    domain: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    encoding: Option<Vec<String>>,
+    #[serde(default)]
+    meaning: Option<String>,
+    #[serde(default)]
+    severity: Option<String>,
+    #[serde(default)]
+    fate: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Case {
+    description: String,
+    /// The vendor the requests belong to (checked against the signature match).
+    #[serde(default)]
+    vendor: Option<String>,
+    #[serde(default)]
+    requests: Vec<CaseRequest>,
+    #[serde(default)]
+    sockets: Vec<CaseSocket>,
+    #[serde(default)]
+    expect: Vec<Expect>,
+    /// Data kinds that must not appear (beyond an exact list).
+    #[serde(default)]
+    forbid_kinds: Vec<String>,
+    /// A negative control: no finding at all.
+    #[serde(default)]
+    negative: bool,
+    /// In-memory secrets for this case.
+    #[serde(default)]
+    secrets: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaptureExpect {
+    description: String,
+    #[serde(default)]
+    expect: Vec<Expect>,
+    #[serde(default)]
+    negative: bool,
+}
+
+fn journey() -> Vec<Record> {
+    let text = std::fs::read_to_string(corpus_dir().join("journey.json")).unwrap();
+    serde_json::from_str(&text).expect("journey.json parses as a list of records")
+}
+
+/// The page open at each step of the shared journey (the last document before the step's end).
+fn page_at(journey: &[Record], step: usize) -> String {
+    let mut page = String::new();
+    for r in journey {
+        if let Record::Snapshot(s) = r {
+            if s.step <= step {
+                page = s.url.clone();
+            }
+        }
+    }
+    page
+}
+
+fn step_time(journey: &[Record], step: usize) -> f64 {
+    journey
+        .iter()
+        .find_map(|r| match r {
+            Record::Step(s) if s.index == step => Some(s.time_ms + 500.0),
+            _ => None,
+        })
+        .unwrap_or(0.0)
+}
+
+fn compress(data: &[u8], gzip: bool) -> Vec<u8> {
+    if gzip {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    } else {
+        let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+}
+
+fn build(case: &Case, base: &[Record]) -> Vec<Record> {
+    let mut records = base.to_vec();
+    let last_step = base
+        .iter()
+        .filter_map(|r| match r {
+            Record::Step(s) => Some(s.index),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    for (i, r) in case.requests.iter().enumerate() {
+        let step = r.step.unwrap_or(last_step);
+        let mut bytes: Option<Vec<u8>> = r
+            .body
+            .as_ref()
+            .map(|b| b.as_bytes().to_vec())
+            .or_else(|| r.body_json.as_ref().map(|v| serde_json::to_vec(v).unwrap()))
+            .or_else(|| {
+                r.body_base64
+                    .as_ref()
+                    .map(|b| base64::engine::general_purpose::STANDARD.decode(b).unwrap())
+            });
+        if r.gzip || r.zlib {
+            bytes = bytes.map(|b| compress(&b, r.gzip));
+        }
+        let page_url = r.page_url.clone().unwrap_or_else(|| page_at(base, step));
+        let initiator = r
+            .initiator
+            .as_ref()
+            .map_or_else(Initiator::default, |u| Initiator {
+                kind: "script".into(),
+                url: Some(u.clone()),
+                line: Some(1),
+                column: Some(100),
+                stack: vec![StackFrame {
+                    function: "send".into(),
+                    url: u.clone(),
+                    line: 1,
+                    column: 100,
+                    async_boundary: None,
+                }],
+            });
+        records.push(Record::Request(Box::new(RequestRecord {
+            id: format!("c{i}"),
+            time_ms: step_time(base, step),
+            step,
+            page_url: page_url.clone(),
+            frame_url: page_url,
+            resource_type: r.resource_type.clone().unwrap_or_else(|| "Fetch".into()),
+            method: r.method.clone(),
+            url: r.url.clone(),
+            headers: r
+                .headers
+                .iter()
+                .map(|(n, v)| Header {
+                    name: n.clone(),
+                    value: v.clone(),
+                })
+                .collect(),
+            body: bytes.map(|b| Body::from_bytes(&b, 1 << 20)),
+            initiator,
+            response: Some(ResponseInfo {
+                status: 200,
+                headers: r
+                    .set_cookies
+                    .iter()
+                    .map(|c| Header {
+                        name: "set-cookie".into(),
+                        value: c.clone(),
+                    })
+                    .collect(),
+                ..Default::default()
+            }),
+            fate: match r.fate.as_deref() {
+                Some("initiated") => Fate::Initiated,
+                Some("failed") => Fate::Failed {
+                    reason: "net::ERR_BLOCKED_BY_CLIENT".into(),
+                },
+                _ => Fate::Delivered,
+            },
+            ..Default::default()
+        })));
+    }
+    for (i, s) in case.sockets.iter().enumerate() {
+        let step = s.step.unwrap_or(last_step);
+        let page_url = s.page_url.clone().unwrap_or_else(|| page_at(base, step));
+        let id = format!("w{i}");
+        records.push(Record::WebSocket(WebSocketRecord {
+            id: id.clone(),
+            time_ms: step_time(base, step),
+            step,
+            page_url: page_url.clone(),
+            frame_url: page_url.clone(),
+            url: s.url.clone(),
+            ..Default::default()
+        }));
+        for (k, f) in s.frames.iter().enumerate() {
+            records.push(Record::WsFrame(WsFrameRecord {
+                id: format!("{id}#{k}"),
+                socket: id.clone(),
+                time_ms: step_time(base, step),
+                step,
+                page_url: page_url.clone(),
+                url: s.url.clone(),
+                opcode: 1,
+                payload: Body::from_bytes(f.as_bytes(), 1 << 20),
+            }));
+        }
+    }
+    records
+}
+
+fn matches(e: &Expect, f: &crate::classify::Finding) -> bool {
+    f.kind.as_str() == e.kind
+        && f.canary == e.canary
+        && e.vendor
+            .as_ref()
+            .is_none_or(|v| f.vendor.as_ref() == Some(v))
+        && e.domain.as_ref().is_none_or(|d| &f.domain == d)
+        && e.channel.as_ref().is_none_or(|c| &f.channel == c)
+        && e.encoding.as_ref().is_none_or(|enc| &f.encoding == enc)
+        && e.meaning
+            .as_ref()
+            .is_none_or(|m| f.parameter_meaning.as_ref() == Some(m))
+        && e.severity.as_ref().is_none_or(|s| f.severity.as_str() == s)
+        && e.fate.as_ref().is_none_or(|s| match s.as_str() {
+            "delivered" => f.fate.is_delivered(),
+            _ => !f.fate.is_delivered(),
+        })
+}
+
+fn describe(a: &Analysis) -> String {
+    a.findings
+        .iter()
+        .map(|f| {
+            format!(
+                "  {} {} -> {} [{}] {} {:?} meaning={:?} sev={} ev={:?}",
+                f.kind.as_str(),
+                f.canary,
+                f.domain,
+                f.vendor.as_deref().unwrap_or("-"),
+                f.channel,
+                f.encoding,
+                f.parameter_meaning,
+                f.severity.as_str(),
+                f.evidence
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn check(
+    name: &str,
+    a: &Analysis,
+    expect: &[Expect],
+    negative: bool,
+    forbid: &[String],
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    if negative && !a.findings.is_empty() {
+        errors.push(format!(
+            "{name}: negative control produced findings:\n{}",
+            describe(a)
+        ));
+    }
+    for e in expect {
+        if !a.findings.iter().any(|f| matches(e, f)) {
+            errors.push(format!("{name}: missing {e:?}\n found:\n{}", describe(a)));
+        }
+    }
+    for k in forbid {
+        if a.findings.iter().any(|f| f.kind.as_str() == k) {
+            errors.push(format!("{name}: forbidden kind {k}:\n{}", describe(a)));
+        }
+    }
+    // Only third parties ever produce findings.
+    for f in &a.findings {
+        if f.domain == "mercy-health.test" {
+            errors.push(format!("{name}: first-party finding {f:?}"));
+        }
+        if f.kind == crate::classify::DataKind::Credential
+            && (f.value.is_some()
+                || f.evidence
+                    .as_deref()
+                    .is_some_and(|e| e.contains("Tr0ub4dor")))
+        {
+            errors.push(format!("{name}: credential printed: {f:?}"));
+        }
+    }
+    errors
+}
+
+fn case_files(sub: &str) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir().join(sub))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+    files.sort();
+    files
+}
+
+fn run_cases(sub: &str) -> (usize, BTreeSet<String>, Vec<String>) {
+    let base = journey();
+    let sigs = Signatures::bundled().unwrap();
+    let mut errors = Vec::new();
+    let mut vendors_seen = BTreeSet::new();
+    let files = case_files(sub);
+    for path in &files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let case: Case = match serde_json::from_str(&text) {
+            Ok(c) => c,
+            Err(e) => {
+                errors.push(format!("{name}: bad case file: {e}"));
+                continue;
+            }
+        };
+        assert!(!case.description.is_empty());
+        let opts = ClassifyOptions {
+            signatures: sigs.clone(),
+            entities: None,
+            secrets: case.secrets.clone(),
+        };
+        let records = build(&case, &base);
+        let (_, a) = analyze_records(&records, &opts).unwrap();
+        if let Some(v) = &case.vendor {
+            if a.inventory.iter().any(|t| t.vendor.as_deref() == Some(v)) {
+                vendors_seen.insert(v.clone());
+            } else {
+                errors.push(format!(
+                    "{name}: no request matched vendor {v}: {:?}",
+                    a.inventory
+                ));
+            }
+        }
+        errors.extend(check(
+            &name,
+            &a,
+            &case.expect,
+            case.negative,
+            &case.forbid_kinds,
+        ));
+    }
+    (files.len(), vendors_seen, errors)
+}
+
+#[test]
+fn vendor_wire_formats_are_detected() {
+    let (n, seen, errors) = run_cases("vendors");
+    assert!(n >= 30, "only {n} vendor cases");
+    assert!(errors.is_empty(), "{}", errors.join("\n\n"));
+    // Every bundled vendor has a case built from its wire format.
+    let sigs = Signatures::bundled().unwrap();
+    let missing: Vec<&str> = sigs
+        .vendors()
+        .iter()
+        .map(|v| v.id.as_str())
+        .filter(|id| !seen.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "vendors without a corpus case: {missing:?}"
+    );
+}
+
+#[test]
+fn negative_controls_are_not_flagged() {
+    let (n, _, errors) = run_cases("negatives");
+    assert!(n >= 5, "only {n} negative controls");
+    assert!(errors.is_empty(), "{}", errors.join("\n\n"));
+}
+
+#[test]
+fn recorded_captures_match_expectations() {
+    let dir = corpus_dir().join("captures");
+    let sigs = Signatures::bundled().unwrap();
+    let mut errors = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "jsonl"));
+    files.sort();
+    for capture in files {
+        let expect_path = capture.with_extension("expect.json");
+        let Ok(text) = std::fs::read_to_string(&expect_path) else {
+            errors.push(format!("{} has no .expect.json", capture.display()));
+            continue;
+        };
+        let exp: CaptureExpect = serde_json::from_str(&text).unwrap();
+        assert!(!exp.description.is_empty());
+        let opts = ClassifyOptions {
+            signatures: sigs.clone(),
+            ..Default::default()
+        };
+        let (_, a) = analyze_capture(&capture, &opts).unwrap();
+        errors.extend(check(
+            &capture.display().to_string(),
+            &a,
+            &exp.expect,
+            exp.negative,
+            &[],
+        ));
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n\n"));
+}
+
+/// The same corpus written as a JSONL capture gives the same findings through the streaming path.
+#[test]
+fn streaming_capture_matches_in_memory_analysis() {
+    let base = journey();
+    let case: Case = serde_json::from_str(
+        &std::fs::read_to_string(corpus_dir().join("vendors/meta_pixel.json")).unwrap(),
+    )
+    .unwrap();
+    let records = build(&case, &base);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.jsonl");
+    let mut out = std::fs::File::create(&path).unwrap();
+    for r in &records {
+        serde_json::to_writer(&mut out, r).unwrap();
+        out.write_all(b"\n").unwrap();
+    }
+    // An unknown record type is skipped.
+    out.write_all(b"{\"type\":\"future_thing\",\"x\":1}\n")
+        .unwrap();
+    drop(out);
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (s1, a1) = analyze_records(&records, &opts).unwrap();
+    let (s2, a2) = analyze_capture(&path, &opts).unwrap();
+    assert_eq!(a1.findings, a2.findings);
+    assert_eq!(a1.inventory, a2.inventory);
+    assert_eq!(s1.requests, s2.requests);
+    assert!(!a2.findings.is_empty());
+
+    // A malformed line in the middle is an error naming the line.
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(2, "{\"type\":\"request\",\"id\":");
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let err = analyze_capture(&path, &opts).unwrap_err().to_string();
+    assert!(err.contains(":3:"), "{err}");
+    // A cut-off last line (crash mid-write) is tolerated.
+    let mut cut = text.clone();
+    cut.push_str("{\"type\":\"request\",\"id\":\"r9");
+    std::fs::write(&path, cut).unwrap();
+    assert!(analyze_capture(&path, &opts).is_ok());
+}
+
+/// Inventory: every third party, its owner from an entity list when no signature matches, cookies
+/// from Set-Cookie and from snapshots, and delivered vs initiated counts in groups.
+#[test]
+fn inventory_lists_every_third_party() {
+    let base = journey();
+    let case: Case = serde_json::from_str(
+        r#"{"description": "inventory",
+            "requests": [
+              {"url": "https://px.unknownads.test/p?u=https%3A%2F%2Fwww.mercy-health.test%2Fsymptoms%2Fchest-pain",
+               "step": 1, "set_cookies": ["uid=abc; Path=/; Secure"], "fate": "initiated"},
+              {"url": "https://px.unknownads.test/p?u=https%3A%2F%2Fwww.mercy-health.test%2Fsymptoms%2Fchest-pain", "step": 1},
+              {"url": "https://cm.g.doubleclick.net/pixel?google_nid=x", "step": 1},
+              {"url": "https://quiet.test/ping", "step": 1}
+            ]}"#,
+    )
+    .unwrap();
+    let entities = crate::classify::EntityMap::from_value(
+        &serde_json::json!({"entities": {"Unknown Ads Co": {"properties": [], "resources": ["unknownads.test"]}}}),
+    )
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        entities: Some(entities),
+        secrets: BTreeMap::new(),
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let unknown = a
+        .inventory
+        .iter()
+        .find(|t| t.domain == "unknownads.test")
+        .unwrap();
+    assert_eq!(unknown.company.as_deref(), Some("Unknown Ads Co"));
+    assert!(unknown.vendor.is_none());
+    assert_eq!(unknown.requests, 2);
+    assert_eq!(unknown.cookies, vec!["uid".to_string()]);
+    assert_eq!(unknown.data_kinds, vec![crate::classify::DataKind::UrlPath]);
+    let dc = a
+        .inventory
+        .iter()
+        .find(|t| t.domain == "doubleclick.net")
+        .unwrap();
+    assert!(dc.cookies.contains(&"IDE".to_string()), "{dc:?}");
+    assert_eq!(dc.company.as_deref(), Some("Google LLC"));
+    let quiet = a
+        .inventory
+        .iter()
+        .find(|t| t.domain == "quiet.test")
+        .unwrap();
+    assert!(quiet.data_kinds.is_empty() && quiet.company.is_none());
+    // Parties with findings come first.
+    assert_eq!(a.inventory[0].domain, "unknownads.test");
+    let g = a
+        .groups
+        .iter()
+        .find(|g| g.domain == "unknownads.test" && g.canary == "page:/symptoms/chest-pain")
+        .unwrap();
+    assert_eq!((g.occurrences, g.delivered, g.initiated_only), (2, 1, 1));
+    assert!(a.signatures_version.starts_with("bundled-"));
+    assert!(a.requests_analyzed > 4);
+}

@@ -1,0 +1,263 @@
+//! Cheap sniffers and decoders for the encodings trackers wrap values in.
+//!
+//! Each decoder first checks, in a few byte comparisons, whether its input looks like its format,
+//! so that plain values (the vast majority) cost nothing beyond the search itself.
+
+use std::io::Read;
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::Engine as _;
+use flate2::read::{DeflateDecoder, GzDecoder, ZlibDecoder};
+
+/// Decompressed payloads larger than this are cut: enough for any beacon, and a zip bomb stays small.
+const MAX_INFLATED: u64 = 8 * 1024 * 1024;
+/// Shortest value tried as base64 or hex.
+const MIN_ENCODED_LEN: usize = 12;
+
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const B64: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+const B64URL: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+
+/// True when `data` has a `%XX` escape or a `+` (form encoding of a space).
+pub fn looks_percent(data: &[u8]) -> bool {
+    memchr::memchr(b'+', data).is_some()
+        || memchr::memchr_iter(b'%', data).any(|i| {
+            data.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && data.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        })
+}
+
+/// Form-style decoding: `%XX` escapes and `+` as space.
+pub fn percent_decode(data: &[u8]) -> Vec<u8> {
+    let plus: Vec<u8> = data
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    percent_encoding::percent_decode(&plus).collect()
+}
+
+/// Decodes `%XX` only, keeping `+` (for values that are base64 with `+` in them).
+pub fn percent_decode_keep_plus(data: &[u8]) -> Vec<u8> {
+    percent_encoding::percent_decode(data).collect()
+}
+
+/// Base64 or base64url of at least [`MIN_ENCODED_LEN`] characters that is not a plain hex string
+/// or word. Returns the decoded bytes.
+pub fn try_base64(data: &[u8]) -> Option<Vec<u8>> {
+    let t = data.trim_ascii();
+    if t.len() < MIN_ENCODED_LEN {
+        return None;
+    }
+    let body = t
+        .strip_suffix(b"==")
+        .or_else(|| t.strip_suffix(b"="))
+        .unwrap_or(t);
+    // Random ids are base64-alphabet too: decode the first 8 characters and go on only when they
+    // start like text or a compressed stream.
+    let head = body.get(..8)?;
+    let head = B64.decode(head).or_else(|_| B64URL.decode(head)).ok()?;
+    if !(head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace() || *b >= 0x80)
+        || sniff_compressed(&head).is_some())
+    {
+        return None;
+    }
+    let mut url = false;
+    let mut std = false;
+    let mut all_hex = true;
+    let mut has_digit_or_upper = false;
+    for &b in body {
+        match b {
+            b'A'..=b'Z' => {
+                has_digit_or_upper = true;
+                all_hex &= b <= b'F';
+            }
+            b'0'..=b'9' => has_digit_or_upper = true,
+            b'a'..=b'z' => all_hex &= b <= b'f',
+            b'-' | b'_' => {
+                url = true;
+                all_hex = false;
+            }
+            b'+' | b'/' => {
+                std = true;
+                all_hex = false;
+            }
+            _ => return None,
+        }
+    }
+    if all_hex || !has_digit_or_upper || (url && std) || body.len() % 4 == 1 {
+        return None;
+    }
+    let engine = if url { &B64URL } else { &B64 };
+    engine.decode(body).ok()
+}
+
+/// An even-length hex string of at least [`MIN_ENCODED_LEN`] characters.
+pub fn try_hex(data: &[u8]) -> Option<Vec<u8>> {
+    let t = data.trim_ascii();
+    if t.len() < MIN_ENCODED_LEN || t.len() & 1 == 1 {
+        return None;
+    }
+    // Random ids and hashes are hex too: only decode when the first bytes are printable text.
+    let head = hex::decode(&t[..8]).ok()?;
+    if !head
+        .iter()
+        .all(|b| b.is_ascii_graphic() || *b == b' ' || *b >= 0x80)
+    {
+        return None;
+    }
+    hex::decode(t).ok()
+}
+
+/// Mostly printable text (what a decoded layer must look like to be worth searching).
+pub fn is_textual(data: &[u8]) -> bool {
+    if data.is_empty() {
+        return false;
+    }
+    let text = match std::str::from_utf8(data) {
+        Ok(t) => t,
+        Err(e) if e.valid_up_to() > data.len() * 9 / 10 => {
+            // A cut-off multi-byte character at the end is fine.
+            return std::str::from_utf8(&data[..e.valid_up_to()]).is_ok_and(textual_chars);
+        }
+        Err(_) => return false,
+    };
+    textual_chars(text)
+}
+
+fn textual_chars(text: &str) -> bool {
+    let total = text.chars().count().max(1);
+    let control = text
+        .chars()
+        .filter(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        .count();
+    control * 20 <= total
+}
+
+/// Compression recognised by magic bytes alone: gzip (`1f 8b`) and zlib (a valid 2-byte header).
+pub fn sniff_compressed(data: &[u8]) -> Option<&'static str> {
+    match data {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        [cmf, flg, ..]
+            if cmf & 0x0f == 8
+                && cmf >> 4 <= 7
+                && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0 =>
+        {
+            Some("zlib")
+        }
+        _ => None,
+    }
+}
+
+/// Inflates `data` as `kind` (`gzip`, `zlib`, `deflate`, `br`). `None` when it is not that format.
+pub fn decompress(data: &[u8], kind: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let ok = match kind {
+        "gzip" => GzDecoder::new(data)
+            .take(MAX_INFLATED)
+            .read_to_end(&mut out)
+            .is_ok(),
+        "zlib" => ZlibDecoder::new(data)
+            .take(MAX_INFLATED)
+            .read_to_end(&mut out)
+            .is_ok(),
+        "deflate" => DeflateDecoder::new(data)
+            .take(MAX_INFLATED)
+            .read_to_end(&mut out)
+            .is_ok(),
+        "br" => brotli::Decompressor::new(data, 4096)
+            .take(MAX_INFLATED)
+            .read_to_end(&mut out)
+            .is_ok(),
+        _ => false,
+    };
+    // A partial result from a truncated body is still evidence.
+    (ok || !out.is_empty()).then_some(out)
+}
+
+/// Decodes HTML character references when there are any.
+pub fn try_html_entities(data: &[u8]) -> Option<Vec<u8>> {
+    let amp = memchr::memchr(b'&', data)?;
+    memchr::memchr(b';', &data[amp..])?;
+    let text = std::str::from_utf8(data).ok()?;
+    let decoded = html_escape::decode_html_entities(text);
+    (decoded != text).then(|| decoded.into_owned().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn percent() {
+        assert!(looks_percent(b"a%2Fb"));
+        assert!(looks_percent(b"a+b"));
+        assert!(!looks_percent(b"100%"));
+        assert_eq!(percent_decode(b"chest+pain%21"), b"chest pain!");
+        assert_eq!(percent_decode_keep_plus(b"a+b%3D"), b"a+b=");
+    }
+
+    #[test]
+    fn base64_sniffing() {
+        let enc = base64::engine::general_purpose::STANDARD.encode(b"{\"url\":\"/symptoms\"}");
+        assert_eq!(
+            try_base64(enc.as_bytes()).unwrap(),
+            b"{\"url\":\"/symptoms\"}"
+        );
+        let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b"<<???>> and more");
+        assert!(url.contains('_') || url.contains('-'));
+        assert_eq!(try_base64(url.as_bytes()).unwrap(), b"<<???>> and more");
+        // Random binary (ids, nonces) is not worth decoding.
+        let noise = base64::engine::general_purpose::STANDARD
+            .encode([0xfb, 0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(try_base64(noise.as_bytes()).is_none());
+        // Hex hashes and plain words are not base64 candidates.
+        assert!(try_base64(b"d41d8cd98f00b204e9800998ecf8427e").is_none());
+        assert!(try_base64(b"pageviewevent").is_none());
+        assert!(try_base64(b"has space in it").is_none());
+    }
+
+    #[test]
+    fn hex_and_text() {
+        assert_eq!(try_hex(b"2f73796d70746f6d73").unwrap(), b"/symptoms");
+        assert!(try_hex(b"abc").is_none());
+        assert!(is_textual(b"hello world"));
+        assert!(!is_textual(&[0, 1, 2, 3, 4, 5, 0x80]));
+    }
+
+    #[test]
+    fn compression() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"hello gzip").unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(sniff_compressed(&gz), Some("gzip"));
+        assert_eq!(decompress(&gz, "gzip").unwrap(), b"hello gzip");
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(b"hello zlib").unwrap();
+        let z = z.finish().unwrap();
+        assert_eq!(sniff_compressed(&z), Some("zlib"));
+        assert_eq!(decompress(&z, "zlib").unwrap(), b"hello zlib");
+        let mut br = Vec::new();
+        {
+            let mut w = brotli::CompressorWriter::new(&mut br, 4096, 5, 22);
+            w.write_all(b"hello brotli").unwrap();
+        }
+        assert_eq!(decompress(&br, "br").unwrap(), b"hello brotli");
+        assert_eq!(sniff_compressed(b"{\"a\":1}"), None);
+        assert!(decompress(b"not gzip", "gzip").is_none());
+    }
+
+    #[test]
+    fn html() {
+        assert_eq!(
+            try_html_entities(b"Chest pain &ndash; Mercy &amp; Co").unwrap(),
+            "Chest pain – Mercy & Co".as_bytes()
+        );
+        assert!(try_html_entities(b"a & b").is_none());
+    }
+}

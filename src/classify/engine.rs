@@ -1,0 +1,483 @@
+//! Pass 2: turns hits into findings, and counts every third party into the inventory.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::capture::record::{
+    CaptureSummary, Fate, Initiator, JourneyInfo, RequestRecord, WebSocketRecord, WsFrameRecord,
+};
+use crate::classify::canary::CanarySet;
+use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, ThirdParty};
+use crate::classify::party::{registrable_domain, url_host, Parties};
+use crate::classify::scan::{ScanHit, Scanner};
+use crate::classify::severity::{page_is_sensitive, severity};
+use crate::classify::signatures::{Meaning, Signatures, VendorMatch};
+use crate::classify::ClassifyOptions;
+
+/// Channel words that are structure, not parameter names.
+const CHANNEL_WORDS: &[&str] = &[
+    "query",
+    "matrix",
+    "fragment",
+    "cookie",
+    "header",
+    "body",
+    "json",
+    "form",
+    "ndjson",
+    "text",
+    "multipart",
+    "ws-frame",
+    "path",
+];
+
+/// Where a request came from, for the findings it produces.
+struct Origin<'r> {
+    url: &'r str,
+    request_id: String,
+    method: &'r str,
+    fate: &'r Fate,
+    step: usize,
+    time_ms: f64,
+    page_url: &'r str,
+    initiator: &'r Initiator,
+}
+
+#[derive(Default)]
+struct PartyEntry {
+    hosts: BTreeSet<String>,
+    vendors: BTreeMap<String, usize>,
+    requests: usize,
+    ws_frames: usize,
+    bytes_sent: u64,
+    cookies: BTreeSet<String>,
+    kinds: BTreeSet<DataKind>,
+}
+
+/// The matching pass.
+pub struct Engine<'a> {
+    opts: &'a ClassifyOptions,
+    set: &'a CanarySet,
+    parties: Parties,
+    journey: JourneyInfo,
+    step_labels: HashMap<usize, String>,
+    sockets: HashMap<String, (String, Initiator)>,
+    /// Host → registrable domain, `None` for first-party hosts.
+    hosts: HashMap<String, Option<String>>,
+    scanner: Scanner<'a>,
+    findings: Vec<Finding>,
+    parties_seen: BTreeMap<String, PartyEntry>,
+    requests_analyzed: usize,
+}
+
+impl<'a> Engine<'a> {
+    pub fn new(
+        opts: &'a ClassifyOptions,
+        set: &'a CanarySet,
+        parties: Parties,
+        summary: &CaptureSummary,
+    ) -> Engine<'a> {
+        Engine {
+            opts,
+            set,
+            parties,
+            journey: summary
+                .header
+                .as_ref()
+                .map(|h| h.journey.clone())
+                .unwrap_or_default(),
+            step_labels: summary
+                .steps
+                .iter()
+                .map(|s| (s.index, s.label.clone()))
+                .collect(),
+            sockets: HashMap::new(),
+            hosts: HashMap::new(),
+            scanner: Scanner::new(set),
+            findings: Vec::new(),
+            parties_seen: BTreeMap::new(),
+            requests_analyzed: 0,
+        }
+    }
+
+    fn third_party(&mut self, url: &str) -> Option<(String, String)> {
+        let host =
+            fast_host(url).map_or_else(|| url_host(url), |h| Some(h.to_ascii_lowercase()))?;
+        if let Some(known) = self.hosts.get(&host) {
+            return known.clone().map(|d| (host, d));
+        }
+        let domain = (!self.parties.is_first_party_host(&host)).then(|| registrable_domain(&host));
+        self.hosts.insert(host.clone(), domain.clone());
+        domain.map(|d| (host, d))
+    }
+
+    pub fn request(&mut self, r: &RequestRecord) {
+        self.requests_analyzed += 1;
+        let sigs = &self.opts.signatures;
+        for (i, hop) in r.redirects.iter().enumerate() {
+            let Some((host, domain)) = self.third_party(&hop.url) else {
+                continue;
+            };
+            self.scanner.scan_url(&hop.url);
+            let hits = self.scanner.take();
+            let origin = Origin {
+                url: &hop.url,
+                request_id: format!("{}~{i}", r.id),
+                method: &r.method,
+                fate: &Fate::Delivered,
+                step: r.step,
+                time_ms: r.time_ms,
+                page_url: &r.page_url,
+                initiator: &r.initiator,
+            };
+            let vendor = sigs.match_request(&host, url_path(&hop.url));
+            self.count(&host, &domain, vendor, hop.url.len() as u64, 1, 0);
+            self.emit(hits, &host, &domain, vendor, &origin);
+        }
+        let Some((host, domain)) = self.third_party(&r.url) else {
+            return;
+        };
+        let scanner = &mut self.scanner;
+        scanner.scan_url(&r.url);
+        scanner.scan_headers(&r.headers);
+        if let Some(body) = &r.body {
+            let bytes = body.bytes();
+            let accept_flag = r
+                .header("accept")
+                .filter(|a| a.contains("gzip"))
+                .map(|_| "gzip");
+            scanner.scan_body(
+                &bytes,
+                r.header("content-type"),
+                r.header("content-encoding").or(accept_flag),
+                "body",
+            );
+        }
+        let hits = scanner.take();
+        let vendor = sigs.match_request(&host, url_path(&r.url));
+        let bytes = r.url.len() as u64
+            + r.headers
+                .iter()
+                .map(|h| (h.name.len() + h.value.len() + 4) as u64)
+                .sum::<u64>()
+            + r.body.as_ref().map_or(0, |b| b.size as u64);
+        self.count(&host, &domain, vendor, bytes, 1, 0);
+        if let Some(resp) = &r.response {
+            let entry = self.parties_seen.entry(domain.clone()).or_default();
+            for h in resp
+                .headers
+                .iter()
+                .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+            {
+                for line in h.value.lines() {
+                    if let Some((name, _)) = line.split_once('=') {
+                        entry.cookies.insert(name.trim().to_string());
+                    }
+                }
+            }
+        }
+        let origin = Origin {
+            url: &r.url,
+            request_id: r.id.clone(),
+            method: &r.method,
+            fate: &r.fate,
+            step: r.step,
+            time_ms: r.time_ms,
+            page_url: &r.page_url,
+            initiator: &r.initiator,
+        };
+        self.emit(hits, &host, &domain, vendor, &origin);
+    }
+
+    pub fn websocket(&mut self, w: &WebSocketRecord) {
+        self.sockets
+            .insert(w.id.clone(), (w.page_url.clone(), w.initiator.clone()));
+        let Some((host, domain)) = self.third_party(&w.url) else {
+            return;
+        };
+        let scanner = &mut self.scanner;
+        scanner.scan_url(&w.url);
+        scanner.scan_headers(&w.headers);
+        let hits = scanner.take();
+        let vendor = self.opts.signatures.match_request(&host, url_path(&w.url));
+        self.count(&host, &domain, vendor, w.url.len() as u64, 0, 0);
+        let origin = Origin {
+            url: &w.url,
+            request_id: w.id.clone(),
+            method: "GET",
+            fate: &Fate::Delivered,
+            step: w.step,
+            time_ms: w.time_ms,
+            page_url: &w.page_url,
+            initiator: &w.initiator,
+        };
+        self.emit(hits, &host, &domain, vendor, &origin);
+    }
+
+    pub fn ws_frame(&mut self, f: &WsFrameRecord) {
+        self.requests_analyzed += 1;
+        let Some((host, domain)) = self.third_party(&f.url) else {
+            return;
+        };
+        let scanner = &mut self.scanner;
+        scanner.scan_body(&f.payload.bytes(), None, None, "ws-frame");
+        let hits = scanner.take();
+        let vendor = self.opts.signatures.match_request(&host, url_path(&f.url));
+        self.count(&host, &domain, vendor, f.payload.size as u64, 0, 1);
+        let initiator = self
+            .sockets
+            .get(&f.socket)
+            .map(|(_, i)| i.clone())
+            .unwrap_or_default();
+        let origin = Origin {
+            url: &f.url,
+            request_id: f.id.clone(),
+            method: "WS",
+            fate: &Fate::Delivered,
+            step: f.step,
+            time_ms: f.time_ms,
+            page_url: &f.page_url,
+            initiator: &initiator,
+        };
+        self.emit(hits, &host, &domain, vendor, &origin);
+    }
+
+    fn count(
+        &mut self,
+        host: &str,
+        domain: &str,
+        vendor: Option<VendorMatch<'_>>,
+        bytes: u64,
+        requests: usize,
+        frames: usize,
+    ) {
+        let entry = self.parties_seen.entry(domain.to_string()).or_default();
+        if !entry.hosts.contains(host) {
+            entry.hosts.insert(host.to_string());
+        }
+        if let Some(v) = vendor {
+            *entry.vendors.entry(v.vendor.id.clone()).or_default() += 1;
+        }
+        entry.requests += requests;
+        entry.ws_frames += frames;
+        entry.bytes_sent += bytes;
+    }
+
+    fn emit(
+        &mut self,
+        hits: Vec<ScanHit>,
+        host: &str,
+        domain: &str,
+        vendor: Option<VendorMatch<'_>>,
+        origin: &Origin<'_>,
+    ) {
+        for hit in hits {
+            let Some(c) = self.set.canaries.get(hit.canary) else {
+                continue;
+            };
+            if c.kind == DataKind::FormInput && c.deadline_ms.is_some_and(|d| origin.time_ms >= d) {
+                continue;
+            }
+            let page_sensitive = match c.kind {
+                DataKind::UrlPath | DataKind::PageTitle => c.sensitive_page,
+                _ => page_is_sensitive(origin.page_url, &self.journey.sensitive_pages),
+            };
+            let meaning = parameter_meaning(vendor, &hit.channel);
+            self.parties_seen
+                .entry(domain.to_string())
+                .or_default()
+                .kinds
+                .insert(c.kind);
+            self.findings.push(Finding {
+                kind: c.kind,
+                sub_kind: c.sub_kind.clone(),
+                canary: c.key.clone(),
+                value: c.value.clone(),
+                source_page: c.source_page.clone(),
+                domain: domain.to_string(),
+                host: host.to_string(),
+                vendor: vendor.map(|v| v.vendor.id.clone()),
+                channel: hit.channel,
+                parameter_meaning: meaning.map(|m| m.describe().to_string()),
+                encoding: hit.encoding,
+                severity: severity(c.kind, page_sensitive, c.has_query),
+                step: origin.step,
+                step_label: self
+                    .step_labels
+                    .get(&origin.step)
+                    .cloned()
+                    .unwrap_or_default(),
+                page_url: origin.page_url.to_string(),
+                request_id: origin.request_id.clone(),
+                request_url: origin.url.to_string(),
+                method: origin.method.to_string(),
+                fate: origin.fate.clone(),
+                initiator_url: origin.initiator.url.clone(),
+                stack: origin.initiator.stack.clone(),
+                evidence: Some(hit.evidence),
+            });
+        }
+    }
+
+    /// Groups, inventory and totals. `summary` supplies the snapshot cookies.
+    pub fn finish(self, summary: &CaptureSummary) -> Analysis {
+        let groups = group(&self.findings);
+        let sigs: &Signatures = &self.opts.signatures;
+        let mut inventory: Vec<ThirdParty> = self
+            .parties_seen
+            .into_iter()
+            .map(|(domain, e)| {
+                let vendor_id = e
+                    .vendors
+                    .iter()
+                    .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+                    .map(|(id, _)| id.clone());
+                let vendor = vendor_id.as_deref().and_then(|id| sigs.get(id));
+                let owner = self.opts.entities.as_ref().and_then(|m| m.owner(&domain));
+                let mut cookies = e.cookies;
+                for snap in &summary.snapshots {
+                    for c in &snap.cookies {
+                        if registrable_domain(c.domain.trim_start_matches('.')) == domain {
+                            cookies.insert(c.name.clone());
+                        }
+                    }
+                }
+                ThirdParty {
+                    hosts: e.hosts.into_iter().collect(),
+                    vendor: vendor_id.clone(),
+                    vendor_name: vendor.map(|v| v.name.clone()),
+                    company: vendor
+                        .map(|v| v.company.clone())
+                        .or_else(|| owner.map(|o| o.company.clone())),
+                    category: vendor
+                        .map(|v| v.category.as_str().to_string())
+                        .or_else(|| owner.and_then(|o| o.category.clone())),
+                    requests: e.requests,
+                    ws_frames: e.ws_frames,
+                    bytes_sent: e.bytes_sent,
+                    cookies: cookies.into_iter().collect(),
+                    data_kinds: e.kinds.into_iter().collect(),
+                    domain,
+                }
+            })
+            .collect();
+        // Third parties that received something first, then the busiest.
+        inventory.sort_by(|a, b| {
+            a.data_kinds
+                .is_empty()
+                .cmp(&b.data_kinds.is_empty())
+                .then(b.requests.cmp(&a.requests))
+                .then(a.domain.cmp(&b.domain))
+        });
+        Analysis {
+            findings: self.findings,
+            groups,
+            inventory,
+            signatures_version: sigs.version().to_string(),
+            requests_analyzed: self.requests_analyzed,
+        }
+    }
+}
+
+/// The host of an ordinary `scheme://host[:port]/…` URL without a full parse; `None` for anything
+/// unusual (user info, IPv6, no scheme), which then goes through the `url` crate.
+fn fast_host(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    if authority.is_empty() || authority.contains(['@', '[', '%', '\\']) {
+        return None;
+    }
+    Some(authority.split(':').next().unwrap_or(authority))
+}
+
+fn url_path(url: &str) -> &str {
+    let after = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[after..];
+    match rest.find('/') {
+        Some(i) => {
+            let p = &rest[i..];
+            p.split(['?', '#']).next().unwrap_or(p)
+        }
+        None => "/",
+    }
+}
+
+/// What the channel's parameter means for the vendor.
+fn parameter_meaning(vendor: Option<VendorMatch<'_>>, channel: &str) -> Option<Meaning> {
+    if channel == "header:referer" {
+        return Some(Meaning::Referrer);
+    }
+    let v = vendor?;
+    let tokens: Vec<&str> = channel.split(':').collect();
+    let skip = tokens
+        .iter()
+        .take_while(|t| CHANNEL_WORDS.contains(t))
+        .count();
+    let rest = &tokens[skip..];
+    if rest.is_empty() {
+        return None;
+    }
+    let key = rest.join(":");
+    v.meaning(&key).or_else(|| {
+        // The outer parameter (`ed` for `ed:json:search_query`) when the inner field is unknown.
+        rest.iter()
+            .rev()
+            .skip(1)
+            .find_map(|t| (!CHANNEL_WORDS.contains(t)).then(|| v.meaning(t)).flatten())
+    })
+}
+
+/// domain × kind × canary, gravest first.
+fn group(findings: &[Finding]) -> Vec<FindingGroup> {
+    let mut map: BTreeMap<(String, DataKind, String), FindingGroup> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        let g = map.entry(f.group_key()).or_insert_with(|| FindingGroup {
+            domain: f.domain.clone(),
+            vendor: f.vendor.clone(),
+            kind: f.kind,
+            sub_kind: f.sub_kind.clone(),
+            canary: f.canary.clone(),
+            value: f.value.clone(),
+            severity: f.severity,
+            occurrences: 0,
+            delivered: 0,
+            initiated_only: 0,
+            channels: Vec::new(),
+            encodings: Vec::new(),
+            steps: Vec::new(),
+            first: i,
+        });
+        g.occurrences += 1;
+        match f.fate {
+            Fate::Delivered => g.delivered += 1,
+            // A failed request is no proof the data left either.
+            Fate::Initiated | Fate::Failed { .. } => g.initiated_only += 1,
+        }
+        g.severity = g.severity.max(f.severity);
+        if g.vendor.is_none() {
+            g.vendor = f.vendor.clone();
+        }
+        if !g.channels.contains(&f.channel) {
+            g.channels.push(f.channel.clone());
+        }
+        let enc = f.encoding_label();
+        if !g.encodings.contains(&enc) {
+            g.encodings.push(enc);
+        }
+        if !g.steps.contains(&f.step) {
+            g.steps.push(f.step);
+        }
+    }
+    let mut groups: Vec<FindingGroup> = map.into_values().collect();
+    for g in &mut groups {
+        g.steps.sort_unstable();
+    }
+    groups.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.domain.cmp(&b.domain))
+            .then(a.kind.cmp(&b.kind))
+            .then(a.canary.cmp(&b.canary))
+    });
+    groups
+}

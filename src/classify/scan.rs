@@ -1,0 +1,566 @@
+//! Opens every channel of a request and searches each value, decoding what looks encoded.
+//!
+//! Channels: URL path (and `;` matrix parameters), query names and values, fragment, every header
+//! (Cookie split per cookie), and the body as form, JSON, newline-delimited JSON, multipart or text,
+//! after gzip/zlib/deflate/brotli. Each value is searched as is, then decoded up to
+//! [`MAX_LAYERS`] times (percent, base64, hex, JSON, compression, HTML entities), each layer only
+//! tried when the value looks like it.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use crate::capture::record::Header;
+use crate::classify::canary::CanarySet;
+use crate::classify::decode;
+use crate::classify::matcher::Hit;
+
+/// How many decoding layers deep values are followed.
+pub const MAX_LAYERS: usize = 3;
+/// Characters of context on each side of a value in an evidence excerpt.
+const CONTEXT: usize = 40;
+/// The mask written over secrets.
+pub const MASK: &str = "••••••";
+
+/// One canary found in one channel of one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanHit {
+    pub canary: usize,
+    pub channel: String,
+    pub encoding: Vec<String>,
+    pub evidence: String,
+}
+
+/// A channel label built only when something is found: `prefix` or `prefix:path`.
+#[derive(Clone, Copy)]
+struct Chan<'a> {
+    prefix: &'a str,
+    path: &'a str,
+}
+
+impl Chan<'_> {
+    fn render(&self) -> String {
+        if self.path.is_empty() {
+            self.prefix.to_string()
+        } else {
+            format!("{}:{}", self.prefix, self.path)
+        }
+    }
+}
+
+/// Searches the channels of one request (or frame) at a time.
+pub struct Scanner<'c> {
+    set: &'c CanarySet,
+    hits: Vec<ScanHit>,
+    seen: HashMap<(usize, String), usize>,
+    buf: Vec<Hit>,
+    chain: Vec<&'static str>,
+}
+
+impl<'c> Scanner<'c> {
+    pub fn new(set: &'c CanarySet) -> Scanner<'c> {
+        Scanner {
+            set,
+            hits: Vec::new(),
+            seen: HashMap::new(),
+            buf: Vec::new(),
+            chain: Vec::new(),
+        }
+    }
+
+    /// The hits since the last call, one per canary × channel (the least encoded one).
+    pub fn take(&mut self) -> Vec<ScanHit> {
+        self.seen.clear();
+        std::mem::take(&mut self.hits)
+    }
+
+    /// URL: path segments, matrix parameters, query, fragment.
+    ///
+    /// In the `path` channel, a page path that starts the request's own path is ignored: a tracker
+    /// endpoint that happens to be named like a page (`/search`) is not a leak.
+    pub fn scan_url(&mut self, url: &str) {
+        let after_scheme = url.find("://").map_or(0, |i| i + 3);
+        let rest = &url[after_scheme..];
+        let path_start = rest.find(['/', '?', '#']).map_or(rest.len(), |i| i);
+        let rest = &rest[path_start..];
+        let (before_frag, fragment) = match rest.split_once('#') {
+            Some((a, f)) => (a, Some(f)),
+            None => (rest, None),
+        };
+        let (path, query) = match before_frag.split_once('?') {
+            Some((p, q)) => (p, Some(q)),
+            None => (before_frag, None),
+        };
+        let mut segments = path.split(';');
+        let bare = segments.next().unwrap_or("");
+        self.scan_value_skip_prefix(
+            bare.as_bytes(),
+            Chan {
+                prefix: "path",
+                path: "",
+            },
+        );
+        for param in segments {
+            let (name, value) = param.split_once('=').unwrap_or((param, ""));
+            let name =
+                String::from_utf8_lossy(&decode::percent_decode(name.as_bytes())).into_owned();
+            self.scan_value(
+                value.as_bytes(),
+                Chan {
+                    prefix: "matrix",
+                    path: &name,
+                },
+                0,
+            );
+        }
+        if let Some(q) = query {
+            self.scan_form(q.as_bytes(), "query", 0);
+        }
+        if let Some(f) = fragment {
+            if f.contains('=') {
+                self.scan_form(f.as_bytes(), "fragment", 0);
+            } else {
+                self.scan_value(
+                    f.as_bytes(),
+                    Chan {
+                        prefix: "fragment",
+                        path: "",
+                    },
+                    0,
+                );
+            }
+        }
+    }
+
+    /// Every header; `Cookie` split into its cookies.
+    pub fn scan_headers(&mut self, headers: &[Header]) {
+        for h in headers {
+            if h.name.eq_ignore_ascii_case("cookie") {
+                for pair in h.value.split(';') {
+                    let pair = pair.trim();
+                    let (name, value) = pair.split_once('=').unwrap_or(("", pair));
+                    self.scan_value(
+                        value.as_bytes(),
+                        Chan {
+                            prefix: "cookie",
+                            path: name,
+                        },
+                        0,
+                    );
+                }
+            } else {
+                let name = h.name.to_ascii_lowercase();
+                self.scan_value(
+                    h.value.as_bytes(),
+                    Chan {
+                        prefix: "header",
+                        path: &name,
+                    },
+                    0,
+                );
+            }
+        }
+    }
+
+    /// A body or frame payload. `base` is `body` or `ws-frame`.
+    pub fn scan_body(
+        &mut self,
+        data: &[u8],
+        content_type: Option<&str>,
+        content_encoding: Option<&str>,
+        base: &str,
+    ) {
+        self.scan_body_at(data, content_type, content_encoding, base, 0);
+    }
+
+    fn scan_body_at(
+        &mut self,
+        data: &[u8],
+        content_type: Option<&str>,
+        content_encoding: Option<&str>,
+        base: &str,
+        depth: usize,
+    ) {
+        if depth > MAX_LAYERS || data.is_empty() {
+            return;
+        }
+        let ctype = content_type.unwrap_or("").to_ascii_lowercase();
+        // Compression: flagged by a header (brotli, deflate, Clarity's Accept flag) or sniffed.
+        let flagged = content_encoding.map(str::to_ascii_lowercase).and_then(|e| {
+            if e.contains("br") {
+                Some("br")
+            } else if e.contains("gzip") {
+                Some("gzip")
+            } else if e.contains("deflate") {
+                Some("deflate")
+            } else {
+                None
+            }
+        });
+        if let Some(kind) = flagged.or_else(|| decode::sniff_compressed(data)) {
+            if let Some(inflated) = decode::decompress(data, kind) {
+                self.chain.push(kind);
+                self.scan_body_at(&inflated, content_type, None, base, depth + 1);
+                self.chain.pop();
+                return;
+            }
+        }
+        if let Some(boundary) = multipart_boundary(&ctype, content_type.unwrap_or("")) {
+            self.scan_multipart(data, &boundary, base, depth);
+            return;
+        }
+        let trimmed = data.trim_ascii();
+        if matches!(trimmed.first(), Some(b'{' | b'[')) {
+            if let Ok(v) = serde_json::from_slice::<Value>(trimmed) {
+                let prefix = format!("{base}:json");
+                self.walk_json(&v, &prefix, &mut String::new(), depth);
+                return;
+            }
+            // Newline-delimited JSON: every line its own document.
+            let prefix = format!("{base}:ndjson");
+            let mut any = false;
+            for (i, line) in trimmed.split(|&b| b == b'\n').enumerate() {
+                let line = line.trim_ascii();
+                if line.is_empty() {
+                    continue;
+                }
+                match serde_json::from_slice::<Value>(line) {
+                    Ok(v) => {
+                        any = true;
+                        self.walk_json(&v, &prefix, &mut i.to_string(), depth);
+                    }
+                    Err(_) => self.scan_value(
+                        line,
+                        Chan {
+                            prefix: &prefix,
+                            path: &i.to_string(),
+                        },
+                        depth,
+                    ),
+                }
+            }
+            if any {
+                return;
+            }
+        }
+        let text_like = std::str::from_utf8(trimmed).is_ok();
+        if text_like && (ctype.contains("x-www-form-urlencoded") || looks_like_form(trimmed)) {
+            let prefix = format!("{base}:form");
+            for line in trimmed.split(|&b| b == b'\n') {
+                self.scan_form(line.trim_ascii(), &prefix, depth);
+            }
+            return;
+        }
+        if !text_like && !decode::is_textual(trimmed) {
+            // Binary without a known container: try raw deflate (Datadog replay segments).
+            if let Some(inflated) =
+                decode::decompress(data, "deflate").filter(|d| decode::is_textual(d))
+            {
+                self.chain.push("deflate");
+                self.scan_body_at(&inflated, content_type, None, base, depth + 1);
+                self.chain.pop();
+                return;
+            }
+        }
+        let prefix = format!("{base}:text");
+        self.scan_value(
+            trimmed,
+            Chan {
+                prefix: &prefix,
+                path: "",
+            },
+            depth,
+        );
+    }
+
+    fn scan_multipart(&mut self, data: &[u8], boundary: &str, base: &str, depth: usize) {
+        let delim = format!("--{boundary}");
+        let finder = memchr::memmem::Finder::new(delim.as_bytes());
+        let starts: Vec<usize> = finder.find_iter(data).collect();
+        for w in starts.windows(2) {
+            let part = &data[w[0] + delim.len()..w[1]];
+            let part = part
+                .strip_prefix(b"\r\n")
+                .or_else(|| part.strip_prefix(b"\n"))
+                .unwrap_or(part);
+            let part = part
+                .strip_suffix(b"\r\n")
+                .or_else(|| part.strip_suffix(b"\n"))
+                .unwrap_or(part);
+            let split = memchr::memmem::find(part, b"\r\n\r\n")
+                .map(|i| (i, 4))
+                .or_else(|| memchr::memmem::find(part, b"\n\n").map(|i| (i, 2)));
+            let Some((head_end, sep)) = split else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&part[..head_end]);
+            let body = &part[head_end + sep..];
+            let mut name = String::from("part");
+            let mut part_type = None;
+            let mut part_enc = None;
+            for line in head.lines() {
+                let lower = line.to_ascii_lowercase();
+                if lower.starts_with("content-disposition") {
+                    if let Some(pos) = lower.find("name=\"") {
+                        let rest = &line[pos + 6..];
+                        name = rest.split('"').next().unwrap_or("part").to_string();
+                    }
+                } else if let Some(v) = lower.strip_prefix("content-type:") {
+                    part_type = Some(v.trim().to_string());
+                } else if let Some(v) = lower.strip_prefix("content-encoding:") {
+                    part_enc = Some(v.trim().to_string());
+                }
+            }
+            let prefix = format!("{base}:multipart:{name}");
+            self.scan_body_at(
+                body,
+                part_type.as_deref(),
+                part_enc.as_deref(),
+                &prefix,
+                depth,
+            );
+        }
+    }
+
+    /// `a=b&c=d`: each value in channel `prefix:name`; names are searched too.
+    fn scan_form(&mut self, data: &[u8], prefix: &str, depth: usize) {
+        for pair in data.split(|&b| b == b'&') {
+            if pair.is_empty() {
+                continue;
+            }
+            let (name, value) = match memchr::memchr(b'=', pair) {
+                Some(i) => (&pair[..i], &pair[i + 1..]),
+                None => (pair, &b""[..]),
+            };
+            let decoded;
+            let name_text = if decode::looks_percent(name) {
+                decoded = decode::percent_decode(name);
+                String::from_utf8_lossy(&decoded)
+            } else {
+                String::from_utf8_lossy(name)
+            };
+            let chan = Chan {
+                prefix,
+                path: &name_text,
+            };
+            if name.len() >= 4 {
+                self.scan_value(name, chan, depth);
+            }
+            self.scan_value(value, chan, depth);
+        }
+    }
+
+    fn walk_json(&mut self, v: &Value, prefix: &str, path: &mut String, depth: usize) {
+        match v {
+            Value::String(s) => self.scan_value(s.as_bytes(), Chan { prefix, path }, depth),
+            Value::Number(n) => {
+                let s = n.to_string();
+                if s.len() >= 4 {
+                    self.scan_value(s.as_bytes(), Chan { prefix, path }, depth);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let len = path.len();
+                    push_segment(path, &i.to_string());
+                    self.walk_json(item, prefix, path, depth);
+                    path.truncate(len);
+                }
+            }
+            Value::Object(map) => {
+                for (k, item) in map {
+                    let len = path.len();
+                    push_segment(path, k);
+                    self.walk_json(item, prefix, path, depth);
+                    path.truncate(len);
+                }
+            }
+            Value::Bool(_) | Value::Null => {}
+        }
+    }
+
+    fn scan_value_skip_prefix(&mut self, data: &[u8], chan: Chan<'_>) {
+        // Matches at offset 0 of the request's own path are its endpoint, not a leak.
+        self.search(data, chan, |hit, kind| {
+            !(hit.start == 0 && kind == crate::classify::finding::DataKind::UrlPath)
+        });
+        self.decode_layers(data, chan, 0);
+    }
+
+    /// Searches `data`, then whatever it decodes to.
+    fn scan_value(&mut self, data: &[u8], chan: Chan<'_>, depth: usize) {
+        if data.len() < 4 {
+            return;
+        }
+        self.search(data, chan, |_, _| true);
+        self.decode_layers(data, chan, depth);
+    }
+
+    fn decode_layers(&mut self, data: &[u8], chan: Chan<'_>, depth: usize) {
+        if depth >= MAX_LAYERS || data.len() < 8 {
+            return;
+        }
+        let trimmed = data.trim_ascii();
+        if matches!(trimmed.first(), Some(b'{' | b'[' | b'"')) {
+            if let Ok(v) = serde_json::from_slice::<Value>(trimmed) {
+                let prefix = chan.render();
+                self.chain.push("json");
+                self.walk_json(&v, &prefix, &mut String::new(), depth + 1);
+                self.chain.pop();
+            }
+        }
+        if decode::looks_percent(data) {
+            let decoded = decode::percent_decode(data);
+            if decoded != data {
+                self.layer("url", &decoded, chan, depth);
+            }
+            if memchr::memchr(b'+', data).is_some() {
+                let keep_plus = decode::percent_decode_keep_plus(data);
+                if keep_plus != data && keep_plus != decoded {
+                    self.layer("url", &keep_plus, chan, depth);
+                }
+            }
+        }
+        if let Some(kind) = decode::sniff_compressed(data) {
+            if let Some(inflated) = decode::decompress(data, kind) {
+                self.chain.push(kind);
+                let prefix = chan.render();
+                self.scan_body_at(&inflated, None, None, &prefix, depth + 1);
+                self.chain.pop();
+            }
+        }
+        if let Some(raw) = decode::try_base64(data) {
+            if decode::sniff_compressed(&raw).is_some() || decode::is_textual(&raw) {
+                self.layer("base64", &raw, chan, depth);
+            }
+        }
+        if let Some(raw) = decode::try_hex(data) {
+            if decode::is_textual(&raw) {
+                self.layer("hex", &raw, chan, depth);
+            }
+        }
+        if let Some(text) = decode::try_html_entities(data) {
+            self.layer("html", &text, chan, depth);
+        }
+    }
+
+    fn layer(&mut self, name: &'static str, data: &[u8], chan: Chan<'_>, depth: usize) {
+        self.chain.push(name);
+        self.scan_value(data, chan, depth + 1);
+        self.chain.pop();
+    }
+
+    fn search(
+        &mut self,
+        data: &[u8],
+        chan: Chan<'_>,
+        keep: impl Fn(&Hit, crate::classify::finding::DataKind) -> bool,
+    ) {
+        self.buf.clear();
+        let set = self.set;
+        let mut buf = std::mem::take(&mut self.buf);
+        set.matcher.find(data, |c| set.kind(c), &mut buf);
+        for hit in buf.iter().filter(|h| keep(h, set.kind(h.canary))) {
+            let channel = chan.render();
+            let mut encoding: Vec<String> = self.chain.iter().map(|s| s.to_string()).collect();
+            encoding.extend(set.matcher.labels(hit.labels).iter().cloned());
+            let key = (hit.canary, channel);
+            if let Some(&existing) = self.seen.get(&key) {
+                if self.hits[existing].encoding.len() <= encoding.len() {
+                    continue;
+                }
+            }
+            let evidence = excerpt(data, hit, set);
+            let hit = ScanHit {
+                canary: hit.canary,
+                channel: key.1.clone(),
+                encoding,
+                evidence,
+            };
+            match self.seen.get(&key) {
+                Some(&i) => self.hits[i] = hit,
+                None => {
+                    self.seen.insert(key, self.hits.len());
+                    self.hits.push(hit);
+                }
+            }
+        }
+        self.buf = buf;
+    }
+}
+
+fn push_segment(path: &mut String, seg: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(seg);
+}
+
+fn multipart_boundary(lower: &str, original: &str) -> Option<String> {
+    if !lower.starts_with("multipart/") {
+        return None;
+    }
+    let pos = lower.find("boundary=")?;
+    let b = original[pos + 9..]
+        .split(';')
+        .next()?
+        .trim()
+        .trim_matches('"');
+    (!b.is_empty()).then(|| b.to_string())
+}
+
+/// `k=v&k2=v2` with no spaces: a form even without a content type (beacons, GA4 batch lines).
+fn looks_like_form(text: &[u8]) -> bool {
+    let first_line = text.split(|&b| b == b'\n').next().unwrap_or(text);
+    match memchr::memchr(b'=', first_line) {
+        Some(eq) => {
+            eq > 0
+                && first_line[..eq]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"_-.[]%$".contains(b))
+                && !first_line.contains(&b' ')
+        }
+        None => false,
+    }
+}
+
+/// The value in context, marked with `[[` `]]`; secrets masked everywhere in the excerpt.
+fn excerpt(data: &[u8], hit: &Hit, set: &CanarySet) -> String {
+    let start = floor_char(data, hit.start.saturating_sub(CONTEXT));
+    let end = ceil_char(data, (hit.end + CONTEXT).min(data.len()));
+    let secret = set.canaries.get(hit.canary).is_some_and(|c| c.is_secret());
+    let before = String::from_utf8_lossy(&data[start..hit.start]);
+    let value = if secret {
+        MASK.into()
+    } else {
+        String::from_utf8_lossy(&data[hit.start..hit.end])
+    };
+    let after = String::from_utf8_lossy(&data[hit.end..end]);
+    let mut text = format!(
+        "{}{before}[[{value}]]{after}{}",
+        if start > 0 { "…" } else { "" },
+        if end < data.len() { "…" } else { "" }
+    );
+    for s in &set.secret_values {
+        if text.contains(s.as_str()) {
+            text = text.replace(s.as_str(), MASK);
+        }
+    }
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn floor_char(data: &[u8], mut i: usize) -> usize {
+    while i > 0 && i < data.len() && (data[i] & 0xC0) == 0x80 {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(data: &[u8], mut i: usize) -> usize {
+    while i < data.len() && (data[i] & 0xC0) == 0x80 {
+        i += 1;
+    }
+    i
+}

@@ -1,0 +1,307 @@
+//! Outputs for the three audiences of a run, all rendered from one [`Report`] value:
+//! a compliance officer (HTML), a CI pipeline (exit code, SARIF, JUnit) and a researcher (JSON, HAR).
+//!
+//! [`build_report`] turns the classifier's [`Analysis`](crate::classify::finding::Analysis) and the
+//! capture's journey records into a [`Report`], applying the [`Policy`]. [`write_all`] writes the
+//! chosen formats; [`exit_code`] is what `leakhound run` returns.
+
+pub mod diff;
+pub mod explain;
+pub mod html;
+pub mod json;
+pub mod junit;
+pub mod model;
+pub mod policy;
+pub mod redact;
+pub mod sarif;
+pub mod terminal;
+
+use std::path::{Path, PathBuf};
+
+use crate::capture::record::Record;
+
+pub use diff::{diff, ReportDiff};
+pub use model::{build_report, Report, ReportMeta, VerdictStatus};
+pub use policy::{Decision, Policy, PolicyError};
+
+/// No finding violates the policy and the run completed.
+pub const EXIT_OK: i32 = 0;
+/// At least one finding violates the policy (or `diff` found a new violation).
+pub const EXIT_VIOLATIONS: i32 = 1;
+/// Bad arguments or unreadable input (scenario, policy, capture, report).
+pub const EXIT_USAGE: i32 = 2;
+/// The run did not complete (browser crash, timeout, failed step). Takes precedence over 1: a CI must
+/// tell a broken run from a leaking site, and an incomplete run cannot prove the absence of leaks.
+pub const EXIT_INCOMPLETE: i32 = 3;
+
+/// The process exit code for a report: 3 when incomplete, else 1 on violations, else 0.
+pub fn exit_code(report: &Report) -> i32 {
+    match report.verdict.status {
+        VerdictStatus::Incomplete => EXIT_INCOMPLETE,
+        VerdictStatus::Fail => EXIT_VIOLATIONS,
+        VerdictStatus::Pass => EXIT_OK,
+    }
+}
+
+/// An output format [`write_all`] can produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Format {
+    Json,
+    Html,
+    Sarif,
+    Junit,
+    Har,
+}
+
+impl Format {
+    /// Every format.
+    pub const ALL: [Format; 5] = [
+        Format::Json,
+        Format::Html,
+        Format::Sarif,
+        Format::Junit,
+        Format::Har,
+    ];
+
+    /// The file name written in the output folder.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Json => "report.json",
+            Format::Html => "report.html",
+            Format::Sarif => "report.sarif",
+            Format::Junit => "junit.xml",
+            Format::Har => "capture.har",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Html => "html",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Har => "har",
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = ReportError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ReportError::UnknownFormat(s.to_string()))
+    }
+}
+
+/// Writing a report failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot read report {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is not a leakhound report: {message}")]
+    NotAReport { path: PathBuf, message: String },
+    #[error("cannot serialize the report: {0}")]
+    Serialize(#[from] serde_json::Error),
+    #[error("cannot write XML: {0}")]
+    Xml(String),
+    #[error("unknown report format `{0}` (expected json, html, sarif, junit or har)")]
+    UnknownFormat(String),
+    #[error("HAR export needs the capture file, but the report names none")]
+    NoCapture,
+    #[error("HAR export failed: {0}")]
+    Har(String),
+    #[error("invalid capture {path}:{line}: {message}")]
+    BadCapture {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+}
+
+/// Writes `bytes` to `path` through a temporary file, so a reader never sees half a report.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let io = |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Writes each of `formats` into `out_dir` (created if missing) and returns the paths written.
+///
+/// With `redact`, canary values are masked in every output (see [`redact::redact`]). Secrets are
+/// never written, redacted or not.
+pub fn write_all(
+    report: &Report,
+    out_dir: &Path,
+    formats: &[Format],
+    redact: bool,
+) -> Result<Vec<PathBuf>, ReportError> {
+    std::fs::create_dir_all(out_dir).map_err(|source| ReportError::Io {
+        path: out_dir.to_path_buf(),
+        source,
+    })?;
+    // The redactor is built from the unredacted report: the redacted one no longer holds the values.
+    let redactor = redact.then(|| redact::Redactor::new(report));
+    let redacted;
+    let report = match &redactor {
+        Some(r) => {
+            redacted = r.apply(report.clone());
+            &redacted
+        }
+        None => report,
+    };
+    let mut formats = formats.to_vec();
+    formats.sort();
+    formats.dedup();
+    let mut written = Vec::new();
+    for format in formats {
+        let path = out_dir.join(format.file_name());
+        match format {
+            Format::Json => json::write_json(report, &path)?,
+            Format::Html => {
+                let base = screenshot_base(report);
+                html::write_html(report, &path, base.as_deref())?
+            }
+            Format::Sarif => sarif::write_sarif(report, &path)?,
+            Format::Junit => junit::write_junit(report, &path)?,
+            Format::Har => write_har(report, &path, redactor.as_ref())?,
+        }
+        tracing::info!(path = %path.display(), "wrote {} report", format.as_str());
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// Screenshot paths in the report are relative to the capture file's folder.
+pub fn screenshot_base(report: &Report) -> Option<PathBuf> {
+    let capture = report.run.capture_file.as_deref()?;
+    Some(
+        Path::new(capture)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+    )
+}
+
+/// HAR 1.2 export of the capture the report was built from, masked like the report when redacting.
+fn write_har(
+    report: &Report,
+    path: &Path,
+    redactor: Option<&redact::Redactor>,
+) -> Result<(), ReportError> {
+    let Some(capture) = report.run.capture_file.as_deref() else {
+        return Err(ReportError::NoCapture);
+    };
+    let mut records = read_capture(Path::new(capture))?;
+    if let Some(redactor) = redactor {
+        records = records
+            .into_iter()
+            .map(|record| {
+                let mut value = serde_json::to_value(&record)?;
+                redactor.mask_value(&mut value);
+                serde_json::from_value(value)
+            })
+            .collect::<Result<_, _>>()?;
+    }
+    let mut out = Vec::new();
+    crate::capture::har::write_har(records.iter(), &mut out)
+        .map_err(|e| ReportError::Har(e.to_string()))?;
+    write_file(path, &out)
+}
+
+/// The record types of capture format 1; others are skipped, as the format asks of readers.
+const KNOWN_RECORDS: [&str; 9] = [
+    "header",
+    "step",
+    "typed",
+    "request",
+    "web_socket",
+    "ws_frame",
+    "snapshot",
+    "dialog",
+    "end",
+];
+
+/// Reads every record of a capture file. A last line cut off mid-write (a crash) is skipped.
+fn read_capture(path: &Path) -> Result<Vec<Record>, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut records = Vec::new();
+    for (n, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |message: String| ReportError::BadCapture {
+            path: path.to_path_buf(),
+            line: n + 1,
+            message,
+        };
+        let value: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(_) if n + 1 == lines.len() => {
+                tracing::warn!(path = %path.display(), "skipping a cut-off last line");
+                break;
+            }
+            Err(e) => return Err(bad(e.to_string())),
+        };
+        let known = value
+            .get("type")
+            .and_then(|t| t.as_str())
+            .is_some_and(|t| KNOWN_RECORDS.contains(&t));
+        if !known {
+            continue;
+        }
+        records.push(serde_json::from_value(value).map_err(|e| bad(e.to_string()))?);
+    }
+    Ok(records)
+}
+
+/// Reads a JSON report written by [`write_all`], e.g. for `leakhound diff`.
+pub fn read_report(path: &Path) -> Result<Report, ReportError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| ReportError::NotAReport {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if report.format != model::REPORT_FORMAT_NAME {
+        return Err(ReportError::NotAReport {
+            path: path.to_path_buf(),
+            message: format!("format is `{}`", report.format),
+        });
+    }
+    if report.version > model::REPORT_FORMAT_VERSION {
+        return Err(ReportError::NotAReport {
+            path: path.to_path_buf(),
+            message: format!(
+                "report version {} is newer than this leakhound reads ({})",
+                report.version,
+                model::REPORT_FORMAT_VERSION
+            ),
+        });
+    }
+    Ok(report)
+}

@@ -1,0 +1,540 @@
+//! The report: one value every output (JSON, HTML, SARIF, JUnit, terminal, diff) is rendered from.
+//!
+//! Keeping a single source of truth means the HTML cannot say something the JSON does not, and a CI
+//! gate reading SARIF sees exactly the verdict the compliance officer reads. The report is also
+//! deserializable, so `leakhound diff` can compare two reports written by earlier runs.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::capture::record::{CaptureSummary, JourneyInfo, RunStatus};
+use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
+
+use super::policy::{Decision, Policy, PolicyOutcome};
+use super::redact;
+
+/// The `format` value of every report.
+pub const REPORT_FORMAT_NAME: &str = "leakhound-report";
+
+/// Bump when a change would make old readers misread a report. Additive fields do not bump it:
+/// readers ignore fields they do not know.
+pub const REPORT_FORMAT_VERSION: u32 = 1;
+
+/// Facts about this run of leakhound that neither the capture nor the classifier knows.
+#[derive(Debug, Clone, Default)]
+pub struct ReportMeta {
+    /// leakhound's version.
+    pub tool_version: String,
+    /// RFC 3339 time the report was built.
+    pub generated_at: String,
+    /// Path of the capture file the report was built from, as given by the user.
+    pub capture_file: Option<String>,
+    /// Secret values known in memory (passwords from the environment). They are scrubbed from every
+    /// string of the report as a last line of defence; they are never stored in it.
+    pub secret_values: Vec<String>,
+}
+
+impl ReportMeta {
+    /// Meta for the running leakhound, stamped now.
+    pub fn now(capture_file: Option<String>) -> ReportMeta {
+        ReportMeta {
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            generated_at: humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+                .to_string(),
+            capture_file,
+            secret_values: Vec::new(),
+        }
+    }
+}
+
+/// The complete result of one journey.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Report {
+    /// Always [`REPORT_FORMAT_NAME`].
+    pub format: String,
+    /// [`REPORT_FORMAT_VERSION`] of the writer.
+    pub version: u32,
+    pub tool_version: String,
+    pub signatures_version: String,
+    pub generated_at: String,
+    /// True when canary values were masked for wide sharing (`--redact`).
+    #[serde(default)]
+    pub redacted: bool,
+    /// The journey as recorded in the capture header. Secrets carry no value.
+    pub journey: JourneyInfo,
+    pub run: RunInfo,
+    pub steps: Vec<StepReport>,
+    /// Every finding, in capture order. Indices into this list are stable within the report.
+    pub findings: Vec<Finding>,
+    /// Findings grouped by domain × kind × canary.
+    pub groups: Vec<FindingGroup>,
+    /// Every third party contacted, leaks or not.
+    pub inventory: Vec<ThirdParty>,
+    pub policy: PolicyOutcome,
+    pub verdict: Verdict,
+    /// Values typed during the journey that are not identity canaries (search terms, free text).
+    /// Kept in memory only so `--redact` can mask them; never written.
+    #[serde(skip)]
+    pub(crate) typed_values: Vec<String>,
+}
+
+/// How the run went.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct RunInfo {
+    pub status: RunStatus,
+    /// Why the run is incomplete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub started_at: String,
+    pub duration_ms: f64,
+    #[serde(default)]
+    pub browser_version: String,
+    /// The capture file the report was built from. Screenshot paths are relative to its folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_file: Option<String>,
+    pub steps_run: usize,
+    pub requests: usize,
+    pub ws_frames: usize,
+    pub websockets: usize,
+    pub requests_analyzed: usize,
+}
+
+/// One journey step: what the user did and what left, to whom.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct StepReport {
+    pub index: usize,
+    pub action: String,
+    pub label: String,
+    pub time_ms: f64,
+    /// The page URL after the step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Screenshot path, relative to the capture file's folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub screenshot: Option<String>,
+    /// Set when the step failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Messages of JavaScript dialogs dismissed during the step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dialogs: Vec<String>,
+    pub findings: usize,
+    /// Findings of this step that violate the policy.
+    pub violations: usize,
+    /// Which third parties received what during this step.
+    pub flows: Vec<StepFlow>,
+}
+
+/// What one third party received during one step.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepFlow {
+    pub domain: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor_name: Option<String>,
+    pub kinds: Vec<DataKind>,
+    pub findings: usize,
+    pub violations: usize,
+    pub severity: Severity,
+}
+
+/// The one-line answer.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum VerdictStatus {
+    /// Complete run, nothing against policy.
+    Pass,
+    /// Complete run, at least one policy violation.
+    Fail,
+    /// The run did not finish; findings are a lower bound.
+    Incomplete,
+}
+
+impl VerdictStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictStatus::Pass => "pass",
+            VerdictStatus::Fail => "fail",
+            VerdictStatus::Incomplete => "incomplete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    pub status: VerdictStatus,
+    /// Finding groups with at least one violating finding.
+    pub violating_groups: usize,
+    /// Findings that violate the policy.
+    pub violating_findings: usize,
+    /// Third parties that received any data kind (allowed or not).
+    pub third_parties_receiving_data: usize,
+    /// A sentence a non-engineer can read.
+    pub headline: String,
+}
+
+impl Report {
+    /// Looks up a third party of the inventory by registrable domain.
+    pub fn third_party(&self, domain: &str) -> Option<&ThirdParty> {
+        self.inventory.iter().find(|t| t.domain == domain)
+    }
+
+    /// A display name for a domain: the vendor's name when known, else the domain.
+    pub fn party_name(&self, domain: &str) -> String {
+        match self.third_party(domain).and_then(|t| t.vendor_name.clone()) {
+            Some(name) => name,
+            None => domain.to_string(),
+        }
+    }
+
+    /// The decision for finding `index`.
+    pub fn decision(&self, index: usize) -> Option<&Decision> {
+        self.policy.decisions.get(index)
+    }
+
+    /// True when any finding of group `group` violates the policy.
+    pub fn group_violates(&self, group: usize) -> bool {
+        self.findings_of_group(group)
+            .iter()
+            .any(|&i| matches!(self.decision(i), Some(Decision::Violation)))
+    }
+
+    /// Indices of the findings of group `group`, in report order.
+    pub fn findings_of_group(&self, group: usize) -> Vec<usize> {
+        let Some(g) = self.groups.get(group) else {
+            return Vec::new();
+        };
+        self.findings
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.domain == g.domain && f.kind == g.kind && f.canary == g.canary)
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The step record with `index`.
+    pub fn step(&self, index: usize) -> Option<&StepReport> {
+        self.steps.iter().find(|s| s.index == index)
+    }
+}
+
+/// Builds the report from what the capture and the classifier produced.
+///
+/// Secret values (credentials) are removed defensively here, whatever the classifier did: a finding
+/// of kind `credential` never carries a value, its evidence has the marked value masked, and every
+/// string of the report is scrubbed of `meta.secret_values`.
+pub fn build_report(
+    summary: &CaptureSummary,
+    analysis: Analysis,
+    policy: Option<&Policy>,
+    meta: ReportMeta,
+) -> Report {
+    let header = summary.header.clone();
+    let mut journey = header
+        .as_ref()
+        .map(|h| h.journey.clone())
+        .unwrap_or_default();
+    for canary in &mut journey.identity {
+        if canary.kind.is_secret() {
+            canary.value = None;
+        }
+    }
+
+    let Analysis {
+        mut findings,
+        groups: mut raw_groups,
+        inventory,
+        signatures_version,
+        requests_analyzed,
+    } = analysis;
+    for finding in &mut findings {
+        if finding.kind == DataKind::Credential {
+            finding.value = None;
+            if let Some(evidence) = &finding.evidence {
+                finding.evidence = Some(redact::mask_marked(evidence, redact::SECRET_MASK));
+            }
+        }
+    }
+    for group in &mut raw_groups {
+        if group.kind == DataKind::Credential {
+            group.value = None;
+        }
+    }
+    let groups = if raw_groups.is_empty() && !findings.is_empty() {
+        group_findings(&findings)
+    } else {
+        raw_groups
+    };
+
+    let default_policy = Policy::default();
+    let policy = policy.unwrap_or(&default_policy);
+    let outcome = policy.evaluate(&findings, &groups);
+
+    let end = summary.end.as_ref();
+    let status = summary.status();
+    let reason = match (status, end) {
+        (RunStatus::Incomplete, Some(e)) => e
+            .reason
+            .clone()
+            .or_else(|| Some("the run did not finish".to_string())),
+        (RunStatus::Incomplete, None) => {
+            Some("the capture has no end record: leakhound stopped before the run ended".into())
+        }
+        (RunStatus::Complete, _) => None,
+    };
+    let run = RunInfo {
+        status,
+        reason,
+        started_at: header
+            .as_ref()
+            .map(|h| h.started_at.clone())
+            .unwrap_or_default(),
+        duration_ms: end.map(|e| e.time_ms).unwrap_or_else(|| last_time(summary)),
+        browser_version: header
+            .as_ref()
+            .map(|h| h.browser_version.clone())
+            .unwrap_or_default(),
+        capture_file: meta.capture_file.clone(),
+        steps_run: end.map(|e| e.steps_run).unwrap_or(summary.steps.len()),
+        requests: summary.requests,
+        ws_frames: summary.ws_frames,
+        websockets: summary.websockets,
+        requests_analyzed,
+    };
+
+    let steps = build_steps(summary, &findings, &outcome.decisions, &inventory);
+    let verdict = build_verdict(status, &findings, &groups, &outcome.decisions);
+
+    let typed_values = summary
+        .typed
+        .iter()
+        .filter_map(|t| t.value.clone())
+        .collect();
+
+    let report = Report {
+        format: REPORT_FORMAT_NAME.to_string(),
+        version: REPORT_FORMAT_VERSION,
+        tool_version: meta.tool_version.clone(),
+        signatures_version,
+        generated_at: meta.generated_at.clone(),
+        redacted: false,
+        journey,
+        run,
+        steps,
+        findings,
+        groups,
+        inventory,
+        policy: outcome,
+        verdict,
+        typed_values,
+    };
+    redact::scrub_secrets(report, &meta.secret_values)
+}
+
+/// Groups findings domain × kind × canary, for analyses that came without groups.
+fn group_findings(findings: &[Finding]) -> Vec<FindingGroup> {
+    let mut order: Vec<(String, DataKind, String)> = Vec::new();
+    let mut by_key: BTreeMap<(String, DataKind, String), FindingGroup> = BTreeMap::new();
+    for (i, f) in findings.iter().enumerate() {
+        let key = f.group_key();
+        let group = by_key.entry(key.clone()).or_insert_with(|| {
+            order.push(key);
+            FindingGroup {
+                domain: f.domain.clone(),
+                vendor: f.vendor.clone(),
+                kind: f.kind,
+                sub_kind: f.sub_kind.clone(),
+                canary: f.canary.clone(),
+                value: f.value.clone(),
+                severity: f.severity,
+                occurrences: 0,
+                delivered: 0,
+                initiated_only: 0,
+                channels: Vec::new(),
+                encodings: Vec::new(),
+                steps: Vec::new(),
+                first: i,
+            }
+        });
+        group.occurrences += 1;
+        if f.fate.is_delivered() {
+            group.delivered += 1;
+        } else {
+            group.initiated_only += 1;
+        }
+        group.severity = group.severity.max(f.severity);
+        push_unique(&mut group.channels, f.channel.clone());
+        push_unique(&mut group.encodings, f.encoding_label());
+        push_unique(&mut group.steps, f.step);
+    }
+    order
+        .into_iter()
+        .filter_map(|k| by_key.remove(&k))
+        .collect()
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+fn last_time(summary: &CaptureSummary) -> f64 {
+    let steps = summary.steps.iter().map(|s| s.time_ms);
+    let snaps = summary.snapshots.iter().map(|s| s.time_ms);
+    steps.chain(snaps).fold(0.0, f64::max)
+}
+
+fn build_steps(
+    summary: &CaptureSummary,
+    findings: &[Finding],
+    decisions: &[Decision],
+    inventory: &[ThirdParty],
+) -> Vec<StepReport> {
+    let mut steps: BTreeMap<usize, StepReport> = BTreeMap::new();
+    for s in &summary.steps {
+        steps.insert(
+            s.index,
+            StepReport {
+                index: s.index,
+                action: s.action.clone(),
+                label: s.label.clone(),
+                time_ms: s.time_ms,
+                ..StepReport::default()
+            },
+        );
+    }
+    for snap in &summary.snapshots {
+        let step = steps
+            .entry(snap.step)
+            .or_insert_with(|| unknown_step(snap.step));
+        step.url = Some(snap.url.clone());
+        step.title = Some(snap.title.clone());
+        if snap.screenshot.is_some() {
+            step.screenshot = snap.screenshot.clone();
+        }
+        if snap.error.is_some() {
+            step.error = snap.error.clone();
+        }
+    }
+    for dialog in &summary.dialogs {
+        let step = steps
+            .entry(dialog.step)
+            .or_insert_with(|| unknown_step(dialog.step));
+        step.dialogs
+            .push(format!("{}: {}", dialog.kind, dialog.message));
+    }
+    for (i, f) in findings.iter().enumerate() {
+        let violates = matches!(decisions.get(i), Some(Decision::Violation));
+        let step = steps.entry(f.step).or_insert_with(|| unknown_step(f.step));
+        step.findings += 1;
+        if violates {
+            step.violations += 1;
+        }
+        let flow = match step.flows.iter_mut().position(|fl| fl.domain == f.domain) {
+            Some(pos) => &mut step.flows[pos],
+            None => {
+                let vendor_name = inventory
+                    .iter()
+                    .find(|t| t.domain == f.domain)
+                    .and_then(|t| t.vendor_name.clone());
+                step.flows.push(StepFlow {
+                    domain: f.domain.clone(),
+                    vendor: f.vendor.clone(),
+                    vendor_name,
+                    kinds: Vec::new(),
+                    findings: 0,
+                    violations: 0,
+                    severity: f.severity,
+                });
+                let last = step.flows.len() - 1;
+                &mut step.flows[last]
+            }
+        };
+        flow.findings += 1;
+        if violates {
+            flow.violations += 1;
+        }
+        flow.severity = flow.severity.max(f.severity);
+        if flow.vendor.is_none() {
+            flow.vendor = f.vendor.clone();
+        }
+        push_unique(&mut flow.kinds, f.kind);
+    }
+    for step in steps.values_mut() {
+        step.flows.iter_mut().for_each(|fl| fl.kinds.sort());
+        step.flows
+            .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.domain.cmp(&b.domain)));
+    }
+    steps.into_values().collect()
+}
+
+fn unknown_step(index: usize) -> StepReport {
+    StepReport {
+        index,
+        action: "unknown".to_string(),
+        label: format!("step {index} (not recorded in the capture)"),
+        ..StepReport::default()
+    }
+}
+
+fn build_verdict(
+    status: RunStatus,
+    findings: &[Finding],
+    groups: &[FindingGroup],
+    decisions: &[Decision],
+) -> Verdict {
+    let violating_findings = decisions
+        .iter()
+        .filter(|d| matches!(d, Decision::Violation))
+        .count();
+    let violating_groups = groups
+        .iter()
+        .filter(|g| {
+            findings.iter().zip(decisions).any(|(f, d)| {
+                matches!(d, Decision::Violation)
+                    && f.domain == g.domain
+                    && f.kind == g.kind
+                    && f.canary == g.canary
+            })
+        })
+        .count();
+    let mut receivers: Vec<&str> = findings.iter().map(|f| f.domain.as_str()).collect();
+    receivers.sort_unstable();
+    receivers.dedup();
+    let receiving = receivers.len();
+
+    let verdict_status = match (status, violating_findings) {
+        (RunStatus::Incomplete, _) => VerdictStatus::Incomplete,
+        (RunStatus::Complete, 0) => VerdictStatus::Pass,
+        (RunStatus::Complete, _) => VerdictStatus::Fail,
+    };
+    let leaks = match violating_groups {
+        0 => "no data flow breaks the policy".to_string(),
+        1 => "1 data flow breaks the policy".to_string(),
+        n => format!("{n} data flows break the policy"),
+    };
+    let parties = match receiving {
+        0 => "no third party received any of the tracked data".to_string(),
+        1 => "1 third party received tracked data".to_string(),
+        n => format!("{n} third parties received tracked data"),
+    };
+    let headline = match verdict_status {
+        VerdictStatus::Pass => format!("Pass: {leaks}; {parties}."),
+        VerdictStatus::Fail => format!("Fail: {leaks}; {parties}."),
+        VerdictStatus::Incomplete => format!(
+            "Incomplete run: the journey did not finish, so this is a lower bound; {leaks}; {parties}."
+        ),
+    };
+    Verdict {
+        status: verdict_status,
+        violating_groups,
+        violating_findings,
+        third_parties_receiving_data: receiving,
+        headline,
+    }
+}

@@ -1,0 +1,353 @@
+//! SARIF 2.1.0 for code-scanning dashboards (GitHub code scanning and others).
+//!
+//! One rule per data kind, one result per finding group. A result points at the scenario file and at
+//! the line of the step where the flow first happened, so the dashboard links to the journey that
+//! reproduces it. Ignored findings are reported as suppressed with the policy's written reason;
+//! allowed flows are `pass` results, so a dashboard shows the whole picture without alerting on them.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::capture::record::RunStatus;
+use crate::classify::finding::{DataKind, FindingGroup, Severity};
+
+use super::explain;
+use super::model::Report;
+use super::policy::Decision;
+use super::{write_file, ReportError};
+
+/// The SARIF version written.
+pub const SARIF_VERSION: &str = "2.1.0";
+const SARIF_SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The rule id of a data kind, e.g. `leakhound/search_term`.
+pub fn rule_id(kind: DataKind) -> String {
+    format!("leakhound/{}", kind.as_str())
+}
+
+fn rule_name(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::UrlPath => "PagePathSentToThirdParty",
+        DataKind::SearchTerm => "SearchTermSentToThirdParty",
+        DataKind::Identifier => "IdentifierSentToThirdParty",
+        DataKind::PageTitle => "PageTitleSentToThirdParty",
+        DataKind::FormInput => "FormInputSentBeforeSubmit",
+        DataKind::Credential => "CredentialSentToThirdParty",
+    }
+}
+
+/// GitHub's `security-severity` (0–10) per rule.
+fn security_severity(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::Credential => "9.5",
+        DataKind::Identifier => "8.5",
+        DataKind::FormInput => "8.0",
+        DataKind::SearchTerm => "7.5",
+        DataKind::UrlPath => "7.0",
+        DataKind::PageTitle => "6.0",
+    }
+}
+
+fn rules() -> Vec<Value> {
+    DataKind::ALL
+        .iter()
+        .map(|&kind| {
+            json!({
+                "id": rule_id(kind),
+                "name": rule_name(kind),
+                "shortDescription": { "text": format!("{} sent to a third party", explain::kind_title(kind)) },
+                "fullDescription": { "text": explain::kind_what(kind) },
+                "help": {
+                    "text": format!("{} {}", explain::kind_what(kind), explain::kind_why(kind)),
+                    "markdown": format!("**What:** {}\n\n**Why it matters:** {}", explain::kind_what(kind), explain::kind_why(kind)),
+                },
+                "defaultConfiguration": { "level": "error" },
+                "properties": {
+                    "tags": ["privacy", "hipaa", "security", kind.as_str()],
+                    "precision": "high",
+                    "security-severity": security_severity(kind),
+                },
+            })
+        })
+        .collect()
+}
+
+/// The 1-based line where each element of the scenario's `steps` array starts.
+///
+/// A small scanner rather than a JSON parser with positions: it only needs to find `"steps"` at the
+/// top level and the `{` of each element, skipping strings.
+pub(crate) fn step_lines(scenario: &str) -> Vec<u32> {
+    let mut lines = Vec::new();
+    let mut line: u32 = 1;
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut current = String::new();
+    let mut last_key = String::new();
+    let mut steps_depth: Option<usize> = None;
+    for c in scenario.chars() {
+        if c == '\n' {
+            line += 1;
+        }
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+                last_key = std::mem::take(&mut current);
+            } else {
+                current.push(c);
+            }
+            continue;
+        }
+        match c {
+            '"' => {
+                in_string = true;
+                current.clear();
+            }
+            '[' => {
+                if depth == 1 && last_key == "steps" && steps_depth.is_none() {
+                    steps_depth = Some(depth + 1);
+                }
+                depth += 1;
+            }
+            '{' => {
+                if steps_depth == Some(depth) {
+                    lines.push(line);
+                }
+                depth += 1;
+            }
+            ']' | '}' => {
+                depth = depth.saturating_sub(1);
+                if c == ']' && steps_depth == Some(depth + 1) {
+                    return lines;
+                }
+            }
+            // A comma ends a member: the next string is a key again.
+            ',' => last_key.clear(),
+            _ => {}
+        }
+    }
+    lines
+}
+
+fn artifact_uri(file: &str) -> Value {
+    let file = file.replace('\\', "/");
+    if file.is_empty() {
+        json!({ "uri": "scenario.json", "uriBaseId": "%SRCROOT%" })
+    } else if Path::new(&file).is_absolute() {
+        json!({ "uri": format!("file://{file}") })
+    } else {
+        json!({ "uri": file.trim_start_matches("./"), "uriBaseId": "%SRCROOT%" })
+    }
+}
+
+fn level(severity: Severity) -> &'static str {
+    if severity >= Severity::High {
+        "error"
+    } else {
+        "warning"
+    }
+}
+
+fn result(report: &Report, g: usize, group: &FindingGroup, lines: &[u32]) -> Value {
+    let members = report.findings_of_group(g);
+    let decisions: Vec<&Decision> = members.iter().filter_map(|&i| report.decision(i)).collect();
+    let first_step = group.steps.first().copied().unwrap_or(0);
+    let step_label = report
+        .step(first_step)
+        .map(|s| s.label.clone())
+        .unwrap_or_default();
+    let line = lines.get(first_step).copied().unwrap_or(1);
+    let party = report.party_name(&group.domain);
+    let what = match (group.kind, &group.value) {
+        (DataKind::Credential, _) | (_, None) => group.canary.clone(),
+        (_, Some(v)) => v.clone(),
+    };
+    let message = format!(
+        "{} '{}' was sent to {} ({}) in step {} ({}), {} time(s) via {}.",
+        explain::kind_title(group.kind),
+        what,
+        party,
+        group.domain,
+        first_step,
+        step_label,
+        group.occurrences,
+        group.channels.join(", ")
+    );
+    let violation = decisions.iter().any(|d| matches!(d, Decision::Violation));
+    let ignored: Vec<&Decision> = decisions
+        .iter()
+        .copied()
+        .filter(|d| matches!(d, Decision::Ignored { .. }))
+        .collect();
+    let allowed = decisions
+        .iter()
+        .any(|d| matches!(d, Decision::Allowed { .. }));
+    let decision = if violation {
+        "violation"
+    } else if !ignored.is_empty() {
+        "ignored"
+    } else if allowed {
+        "allowed"
+    } else {
+        decisions.first().map(|d| d.as_str()).unwrap_or("none")
+    };
+    let vendor_name = report
+        .third_party(&group.domain)
+        .and_then(|t| t.vendor_name.clone());
+    let mut result = json!({
+        "ruleId": rule_id(group.kind),
+        "ruleIndex": DataKind::ALL.iter().position(|k| *k == group.kind).unwrap_or(0),
+        "message": { "text": message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": artifact_uri(&report.journey.file),
+                "region": { "startLine": line },
+            },
+            "logicalLocations": [{
+                "name": format!("step {first_step}"),
+                "fullyQualifiedName": format!("{}/steps[{first_step}]", report.journey.name),
+            }],
+        }],
+        "partialFingerprints": {
+            "leakhoundFlow/v1": format!("{}|{}|{}", group.domain, group.kind.as_str(), group.canary),
+        },
+        "properties": {
+            "domain": group.domain,
+            "vendor": group.vendor,
+            "vendorName": vendor_name,
+            "kind": group.kind.as_str(),
+            "subKind": group.sub_kind,
+            "canary": group.canary,
+            "severity": group.severity.as_str(),
+            "channels": group.channels,
+            "encodings": group.encodings,
+            "occurrences": group.occurrences,
+            "delivered": group.delivered,
+            "initiatedOnly": group.initiated_only,
+            "steps": group.steps,
+            "policyDecision": decision,
+        },
+    });
+    if let Some(obj) = result.as_object_mut() {
+        if violation {
+            obj.insert("level".into(), json!(level(group.severity)));
+        } else if !ignored.is_empty() {
+            obj.insert("level".into(), json!(level(group.severity)));
+            let suppressions: Vec<Value> = ignored
+                .iter()
+                .filter_map(|d| match d {
+                    Decision::Ignored { reason, .. } => Some(reason.clone()),
+                    _ => None,
+                })
+                .fold(Vec::<String>::new(), |mut acc, r| {
+                    if !acc.contains(&r) {
+                        acc.push(r);
+                    }
+                    acc
+                })
+                .into_iter()
+                .map(|r| json!({ "kind": "external", "status": "accepted", "justification": r }))
+                .collect();
+            obj.insert("suppressions".into(), json!(suppressions));
+        } else if allowed {
+            obj.insert("kind".into(), json!("pass"));
+            obj.insert("level".into(), json!("none"));
+        } else {
+            obj.insert("level".into(), json!("note"));
+        }
+    }
+    result
+}
+
+/// The SARIF log as a JSON value.
+pub fn to_sarif(report: &Report, scenario_text: Option<&str>) -> Value {
+    let lines = scenario_text.map(step_lines).unwrap_or_default();
+    let results: Vec<Value> = report
+        .groups
+        .iter()
+        .enumerate()
+        .map(|(g, group)| result(report, g, group, &lines))
+        .collect();
+    let mut invocation = json!({
+        "executionSuccessful": report.run.status == RunStatus::Complete,
+    });
+    if let (Some(reason), Some(obj)) = (&report.run.reason, invocation.as_object_mut()) {
+        obj.insert(
+            "toolExecutionNotifications".into(),
+            json!([{ "level": "error", "message": { "text": format!("run incomplete: {reason}") } }]),
+        );
+    }
+    json!({
+        "$schema": SARIF_SCHEMA_URI,
+        "version": SARIF_VERSION,
+        "runs": [{
+            "tool": { "driver": {
+                "name": "leakhound",
+                "version": report.tool_version,
+                "semanticVersion": report.tool_version,
+                "rules": rules(),
+            } },
+            "automationDetails": { "id": format!("leakhound/{}/", report.journey.name) },
+            "invocations": [invocation],
+            "results": results,
+            "properties": {
+                "journey": report.journey.name,
+                "startUrl": report.journey.start_url,
+                "verdict": report.verdict.status.as_str(),
+                "signaturesVersion": report.signatures_version,
+                "redacted": report.redacted,
+            },
+        }],
+    })
+}
+
+/// Writes the SARIF log. Reads the scenario file (when it exists) to point results at step lines.
+pub fn write_sarif(report: &Report, path: &Path) -> Result<(), ReportError> {
+    let scenario = if report.journey.file.is_empty() {
+        None
+    } else {
+        std::fs::read_to_string(&report.journey.file).ok()
+    };
+    let mut text = serde_json::to_string_pretty(&to_sarif(report, scenario.as_deref()))?;
+    text.push('\n');
+    write_file(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_step_lines() {
+        let text = r##"{
+  "name": "x",
+  "identity": {"steps": {"kind": "text", "value": "[{"}},
+  "steps": [
+    {"action": "goto", "url": "/"},
+    {
+      "action": "click", "selector": "a[href='}']"
+    },
+    {"action": "type", "selector": "#q", "text": "chest \"pain\""}
+  ],
+  "leave": {}
+}"##;
+        assert_eq!(step_lines(text), vec![5, 6, 9]);
+    }
+
+    #[test]
+    fn uris_are_relative_to_the_source_root() {
+        assert_eq!(
+            artifact_uri("./scenarios/a.json")["uri"],
+            json!("scenarios/a.json")
+        );
+        assert_eq!(
+            artifact_uri("/abs/a.json")["uri"],
+            json!("file:///abs/a.json")
+        );
+    }
+}

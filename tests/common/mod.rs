@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use leakhound::browser::driver::RenderedText;
+use leakhound::browser::journey::{run_journey, RunOptions, RunOutcome};
+use leakhound::capture::offline::HostRule;
+use leakhound::capture::record::{JourneyInfo, Record};
+use leakhound::scenario::model::Scenario;
+use leakhound::serve::SiteServer;
+
+/// A scenario from a start URL and a JSON list of steps.
+pub fn scenario(start_url: &str, steps: serde_json::Value) -> Scenario {
+    serde_json::from_value(serde_json::json!({
+        "name": "test journey",
+        "start_url": start_url,
+        "steps": steps,
+        "leave": {"url": "about:blank", "grace_ms": 1500},
+    }))
+    .expect("valid scenario")
+}
+
+/// Runs `scenario` offline with every `.test` host (and its subdomains) mapped to `server`.
+pub async fn run_offline(scenario: &Scenario, server: &SiteServer, capture: &Path) -> RunOutcome {
+    let mut opts = RunOptions::new(capture.to_path_buf());
+    opts.offline = true;
+    opts.map = vec![HostRule::parse(&format!("*.test={}", server.addr())).expect("rule")];
+    let render = |t: &str| {
+        Ok(RenderedText {
+            text: t.to_string(),
+            canary_key: None,
+            secret: false,
+        })
+    };
+    let journey = JourneyInfo {
+        name: scenario.name.clone(),
+        start_url: scenario.start_url.clone(),
+        ..Default::default()
+    };
+    run_journey(scenario, journey, &Default::default(), &render, &opts, &|_, _, _| {})
+        .await
+        .expect("run")
+}
+
+/// Reads every record of a capture file.
+pub fn read_capture(path: &Path) -> Vec<Record> {
+    std::fs::read_to_string(path)
+        .expect("capture file")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("valid record"))
+        .collect()
+}

@@ -1,0 +1,3 @@
+// Exposes the real posthog-js as window.posthog for tests/fixtures/npm-site/posthog.html.
+import posthog from 'posthog-js';
+window.posthog = posthog;
