@@ -16,6 +16,7 @@ pub mod browser;
 pub mod capture;
 pub mod classify;
 pub mod demo;
+pub mod pipeline;
 pub mod report;
 pub mod scenario;
 pub mod serve;

@@ -1,3 +1,9 @@
+//! The `leakhound` command: a thin layer over the library. Errors become messages and exit codes
+//! here, and nowhere else.
+
+mod cli;
+
 fn main() {
-    println!("leakhound");
+    let code = cli::main();
+    std::process::exit(code);
 }

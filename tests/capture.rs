@@ -27,13 +27,29 @@ fn fixture_site() -> Site {
         ("localhost", "sw.html"),
         ("localhost", "sw.js"),
     ] {
-        let path = if name == "index.html" { "/".to_string() } else { format!("/{name}") };
-        site = site.file(host, &path, leakhound::serve::content_type_for(name), read(name));
+        let path = if name == "index.html" {
+            "/".to_string()
+        } else {
+            format!("/{name}")
+        };
+        site = site.file(
+            host,
+            &path,
+            leakhound::serve::content_type_for(name),
+            read(name),
+        );
     }
-    site.tracker_host("*.tracker.test").tracker_host("*.other-tracker.test")
+    site.tracker_host("*.tracker.test")
+        .tracker_host("*.other-tracker.test")
 }
 
-fn same_request(captured: &RequestRecord, method: &str, host: &str, path: &str, body: &[u8]) -> bool {
+fn same_request(
+    captured: &RequestRecord,
+    method: &str,
+    host: &str,
+    path: &str,
+    body: &[u8],
+) -> bool {
     let Ok(url) = url::Url::parse(&captured.url) else {
         return false;
     };
@@ -42,7 +58,11 @@ fn same_request(captured: &RequestRecord, method: &str, host: &str, path: &str, 
         target.push('?');
         target.push_str(q);
     }
-    let captured_body = captured.body.as_ref().map(|b| b.bytes()).unwrap_or_default();
+    let captured_body = captured
+        .body
+        .as_ref()
+        .map(|b| b.bytes())
+        .unwrap_or_default();
     captured.method == method
         && url.host_str() == Some(host)
         && target == path
@@ -54,7 +74,8 @@ async fn every_request_the_server_received_is_captured() {
     let server = SiteServer::start(fixture_site()).await.expect("server");
     let port = server.addr().port();
     // Kept under target/ so a failing run can be inspected.
-    let capture_path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("capture-every-channel.jsonl");
+    let capture_path =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("capture-every-channel.jsonl");
     let scenario = common::scenario(
         "http://www.site.test/",
         serde_json::json!([
@@ -72,8 +93,16 @@ async fn every_request_the_server_received_is_captured() {
     let started = Instant::now();
     let outcome = common::run_offline(&scenario, &server, &capture_path).await;
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_secs(60), "journey took {elapsed:?}");
-    assert_eq!(outcome.end.status, RunStatus::Complete, "{:?}", outcome.end.reason);
+    assert!(
+        elapsed < Duration::from_secs(60),
+        "journey took {elapsed:?}"
+    );
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
 
     let records = common::read_capture(&capture_path);
     let requests: Vec<&RequestRecord> = records
@@ -107,7 +136,11 @@ async fn every_request_the_server_received_is_captured() {
                     c.redirects.iter().any(|h| {
                         url::Url::parse(&h.url).is_ok_and(|u| {
                             u.host_str() == Some(host.as_str())
-                                && format!("{}{}", u.path(), u.query().map(|q| format!("?{q}")).unwrap_or_default()) == r.path
+                                && format!(
+                                    "{}{}",
+                                    u.path(),
+                                    u.query().map(|q| format!("?{q}")).unwrap_or_default()
+                                ) == r.path
                         })
                     })
                 });
@@ -138,7 +171,8 @@ async fn every_request_the_server_received_is_captured() {
                             {
                                 continue;
                             }
-                            let captured = c.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name));
+                            let captured =
+                                c.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name));
                             if captured.map(|h| h.value.as_str()) != Some(value.as_str()) {
                                 wrong_headers.push(format!(
                                     "{name}: {value:?} vs {:?} in {} {}{}",
@@ -160,8 +194,14 @@ async fn every_request_the_server_received_is_captured() {
             _ => {}
         }
     }
-    assert!(missing.is_empty(), "captured {checked}, missing from capture: {missing:#?}");
-    assert!(wrong_headers.is_empty(), "headers not as sent: {wrong_headers:#?}");
+    assert!(
+        missing.is_empty(),
+        "captured {checked}, missing from capture: {missing:#?}"
+    );
+    assert!(
+        wrong_headers.is_empty(),
+        "headers not as sent: {wrong_headers:#?}"
+    );
 
     // The fixture really exercised every channel (so the completeness check above means something).
     let got = |path: &str| received.iter().any(|r| r.path_only() == path);
@@ -182,11 +222,19 @@ async fn every_request_the_server_received_is_captured() {
         "/from-service-worker",
         "/__lh/cookie",
     ] {
-        assert!(got(path), "the server never received {path}; received: {:?}",
-            received.iter().map(|r| r.path.clone()).collect::<Vec<_>>());
+        assert!(
+            got(path),
+            "the server never received {path}; received: {:?}",
+            received.iter().map(|r| r.path.clone()).collect::<Vec<_>>()
+        );
     }
     assert!(
-        received.iter().filter(|r| r.kind.is_ws_frame() && matches!(r.kind, ReceivedKind::WsText | ReceivedKind::WsBinary)).count() >= 3,
+        received
+            .iter()
+            .filter(|r| r.kind.is_ws_frame()
+                && matches!(r.kind, ReceivedKind::WsText | ReceivedKind::WsBinary))
+            .count()
+            >= 3,
         "WebSocket frames not received"
     );
 
@@ -200,41 +248,76 @@ async fn every_request_the_server_received_is_captured() {
     assert_eq!(target_of("/iframe-pixel.gif"), Some(TargetKind::Iframe));
     assert_eq!(target_of("/popup-pixel.gif"), Some(TargetKind::Popup));
     assert_eq!(target_of("/from-worker"), Some(TargetKind::Worker));
-    assert_eq!(target_of("/from-service-worker"), Some(TargetKind::ServiceWorker));
+    assert_eq!(
+        target_of("/from-service-worker"),
+        Some(TargetKind::ServiceWorker)
+    );
 
     // The redirect chain is recorded on the final request.
-    let redirected = requests.iter().find(|r| r.url.contains("/final.gif")).expect("final.gif");
+    let redirected = requests
+        .iter()
+        .find(|r| r.url.contains("/final.gif"))
+        .expect("final.gif");
     assert_eq!(redirected.redirects.len(), 3, "{:?}", redirected.redirects);
     assert!(redirected.redirects.iter().all(|h| h.status == 302));
 
     // Bodies: JSON and binary, exact.
-    let json = requests.iter().find(|r| r.url.ends_with("/collect") && r.method == "POST").expect("collect");
-    assert!(json.body.as_ref().is_some_and(|b| b.data.contains("chest pain")));
-    let binary = requests.iter().find(|r| r.url.ends_with("/binary") && r.method == "POST").expect("binary");
+    let json = requests
+        .iter()
+        .find(|r| r.url.ends_with("/collect") && r.method == "POST")
+        .expect("collect");
+    assert!(json
+        .body
+        .as_ref()
+        .is_some_and(|b| b.data.contains("chest pain")));
+    let binary = requests
+        .iter()
+        .find(|r| r.url.ends_with("/binary") && r.method == "POST")
+        .expect("binary");
     let expected: Vec<u8> = (0..300u32).map(|i| ((i * 7) & 255) as u8).collect();
     assert_eq!(binary.body.as_ref().map(|b| b.bytes()), Some(expected));
 
     // The pagehide beacon was sent during the navigation of the step that left the page.
-    let exit = requests.iter().find(|r| r.url.ends_with("/exit")).expect("exit beacon");
+    let exit = requests
+        .iter()
+        .find(|r| r.url.ends_with("/exit"))
+        .expect("exit beacon");
     assert!(exit.beacon, "exit beacon not flagged");
-    assert!(exit.page_url.starts_with("http://www.site.test/"), "{}", exit.page_url);
+    assert!(
+        exit.page_url.starts_with("http://www.site.test/"),
+        "{}",
+        exit.page_url
+    );
 
     // Initiators: the script-created pixel names its script.
-    let pixel = requests.iter().find(|r| r.url.contains("script-pixel.gif")).expect("pixel");
-    assert_eq!(pixel.initiator.url.as_deref(), Some("http://www.site.test/app.js"));
+    let pixel = requests
+        .iter()
+        .find(|r| r.url.contains("script-pixel.gif"))
+        .expect("pixel");
+    assert_eq!(
+        pixel.initiator.url.as_deref(),
+        Some("http://www.site.test/app.js")
+    );
     assert!(!pixel.initiator.stack.is_empty());
 
     // Every request has a fate; those the server answered were delivered.
     assert!(requests.iter().any(|r| matches!(r.fate, Fate::Delivered)));
 
     // The alert was dismissed and recorded; the third-party cookie was set.
-    assert!(records.iter().any(|r| matches!(r, Record::Dialog(d) if d.message == "dialog from the page")));
+    assert!(records
+        .iter()
+        .any(|r| matches!(r, Record::Dialog(d) if d.message == "dialog from the page")));
     let cookie_set = records.iter().any(|r| match r {
-        Record::Snapshot(s) => s.cookies.iter().any(|c| c.name == "tp_id" && c.domain.contains("tracker.test")),
+        Record::Snapshot(s) => s
+            .cookies
+            .iter()
+            .any(|c| c.name == "tp_id" && c.domain.contains("tracker.test")),
         _ => false,
     });
     assert!(cookie_set, "third-party cookie not in any snapshot");
     // Step titles and URLs were recorded after each step.
-    assert!(records.iter().any(|r| matches!(r, Record::Snapshot(s) if s.title == "Second page")));
+    assert!(records
+        .iter()
+        .any(|r| matches!(r, Record::Snapshot(s) if s.title == "Second page")));
     server.shutdown().await;
 }

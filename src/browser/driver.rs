@@ -10,8 +10,8 @@ use chromiumoxide::page::{Page, ScreenshotParams};
 use serde_json::Value;
 
 use crate::capture::cdp::Cdp;
-use crate::capture::recorder::RecorderHandle;
 use crate::capture::record::{Record, TypedValue};
+use crate::capture::recorder::RecorderHandle;
 use crate::scenario::model::{Action, Step, WaitFor, DEFAULT_STEP_TIMEOUT_MS};
 
 /// How often conditions are polled.
@@ -28,7 +28,7 @@ pub struct RenderedText {
 }
 
 /// Renders `{{identity.KEY}}` / `{{env.NAME}}` templates.
-pub type Renderer = dyn Fn(&str) -> Result<RenderedText, String> + Send + Sync;
+pub type Renderer<'a> = dyn Fn(&str) -> Result<RenderedText, String> + Send + Sync + 'a;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StepError {
@@ -54,7 +54,7 @@ pub struct Driver<'a> {
     /// The raw DevTools connection (navigation, cookies).
     pub cdp: Cdp,
     pub recorder: RecorderHandle,
-    pub render: &'a Renderer,
+    pub render: &'a Renderer<'a>,
     /// Where screenshots go; `None` disables them.
     pub screenshot_dir: Option<PathBuf>,
 }
@@ -82,7 +82,12 @@ impl Driver<'_> {
         }
     }
 
-    async fn perform(&self, index: usize, action: &Action, deadline: Instant) -> Result<Option<String>, StepError> {
+    async fn perform(
+        &self,
+        index: usize,
+        action: &Action,
+        deadline: Instant,
+    ) -> Result<Option<String>, StepError> {
         match action {
             Action::Goto { url } => {
                 let url = self.render(url)?.text;
@@ -120,9 +125,16 @@ impl Driver<'_> {
                     .await
                     .ok()
                     .and_then(|r| r.result.value)
-                    .and_then(|v| v.as_str().and_then(|t| serde_json::from_str::<Value>(t).ok()))
+                    .and_then(|v| {
+                        v.as_str()
+                            .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    })
                     .unwrap_or(Value::Null);
-                let field = info.get("field").and_then(Value::as_str).unwrap_or("").to_string();
+                let field = info
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 let detected = info.get("search").and_then(Value::as_bool).unwrap_or(false);
                 self.recorder.write(Record::Typed(TypedValue {
                     step: index,
@@ -130,7 +142,11 @@ impl Driver<'_> {
                     field,
                     is_search: search.unwrap_or(detected),
                     canary_key: rendered.canary_key.clone(),
-                    value: if rendered.secret { None } else { Some(rendered.text.clone()) },
+                    value: if rendered.secret {
+                        None
+                    } else {
+                        Some(rendered.text.clone())
+                    },
                     time_ms: self.recorder.shared().elapsed_ms(),
                 }));
             }
@@ -173,7 +189,11 @@ impl Driver<'_> {
             Action::Check { selector, checked } => {
                 let sel = self.render(selector)?.text;
                 let el = self.wait_element(&sel, deadline).await?;
-                let current = el.property("checked").await?.and_then(|v| v.as_bool()).unwrap_or(false);
+                let current = el
+                    .property("checked")
+                    .await?
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
                 if current != *checked {
                     el.click().await?;
                 }
@@ -181,12 +201,16 @@ impl Driver<'_> {
             Action::Scroll { selector, y } => match selector {
                 Some(sel) => {
                     let sel = self.render(sel)?.text;
-                    self.wait_element(&sel, deadline).await?.scroll_into_view().await?;
+                    self.wait_element(&sel, deadline)
+                        .await?
+                        .scroll_into_view()
+                        .await?;
                 }
                 None => {
                     let js = match y {
                         Some(y) => format!("window.scrollBy(0, {y}); true"),
-                        None => "window.scrollTo(0, document.documentElement.scrollHeight); true".to_string(),
+                        None => "window.scrollTo(0, document.documentElement.scrollHeight); true"
+                            .to_string(),
                     };
                     self.page.evaluate(js).await?;
                 }
@@ -201,7 +225,9 @@ impl Driver<'_> {
                         self.wait_element(&sel, deadline).await?
                     }
                     None => self.page.find_element(":focus").await.map_err(|_| {
-                        StepError::Browser("submit without selector needs a focused form field".into())
+                        StepError::Browser(
+                            "submit without selector needs a focused form field".into(),
+                        )
                     })?,
                 };
                 let ok = el.call_js_fn(js, false).await?.result.value;
@@ -218,23 +244,45 @@ impl Driver<'_> {
     }
 
     /// Takes a screenshot into the screenshot directory; returns its file name.
-    pub async fn screenshot(&self, index: usize, name: Option<&str>, full_page: bool) -> Result<Option<String>, StepError> {
+    pub async fn screenshot(
+        &self,
+        index: usize,
+        name: Option<&str>,
+        full_page: bool,
+    ) -> Result<Option<String>, StepError> {
         let Some(dir) = &self.screenshot_dir else {
             return Ok(None);
         };
         let safe: String = name
             .unwrap_or("step")
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let file = format!("step-{index:02}-{safe}.png");
-        std::fs::create_dir_all(dir).map_err(|e| StepError::Browser(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StepError::Browser(format!("{}: {e}", dir.display())))?;
         let png = self
             .page
             .screenshot(ScreenshotParams::builder().full_page(full_page).build())
             .await?;
-        std::fs::write(dir.join(&file), png).map_err(|e| StepError::Browser(format!("{file}: {e}")))?;
-        Ok(Some(file))
+        std::fs::write(dir.join(&file), png)
+            .map_err(|e| StepError::Browser(format!("{file}: {e}")))?;
+        // Relative to the capture file, which sits beside the screenshot folder.
+        let folder = dir
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        Ok(Some(if folder.is_empty() {
+            file
+        } else {
+            format!("{folder}/{file}")
+        }))
     }
 
     /// Navigates and waits for the document to load. A page that never finishes loading is not an
@@ -246,16 +294,26 @@ impl Driver<'_> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let result = match self.recorder.shared().primary_session() {
             Some(session) => {
-                let nav = self.cdp.call("Page.navigate", serde_json::json!({"url": url}), Some(&session));
+                let nav = self.cdp.call(
+                    "Page.navigate",
+                    serde_json::json!({"url": url}),
+                    Some(&session),
+                );
                 match tokio::time::timeout(remaining, nav).await {
-                    Ok(Ok(v)) => v.get("errorText").and_then(Value::as_str).map(str::to_string),
+                    Ok(Ok(v)) => v
+                        .get("errorText")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
                     Ok(Err(e)) => return Err(StepError::Browser(e.to_string())),
                     Err(_) => return Err(StepError::Timeout(remaining.as_millis() as u64)),
                 }
             }
             None => {
                 // Capture is off (benchmark baseline): navigate by script.
-                let js = format!("location.href = {}; true", serde_json::to_string(url).unwrap_or_default());
+                let js = format!(
+                    "location.href = {}; true",
+                    serde_json::to_string(url).unwrap_or_default()
+                );
                 self.page.evaluate(js).await?;
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 None
@@ -274,7 +332,10 @@ impl Driver<'_> {
     async fn wait_ready(&self, deadline: Instant) {
         let soft = Instant::now() + Duration::from_secs(10);
         loop {
-            let state = self.eval_string("document.readyState").await.unwrap_or_default();
+            let state = self
+                .eval_string("document.readyState")
+                .await
+                .unwrap_or_default();
             if state == "complete" {
                 return;
             }
@@ -344,7 +405,9 @@ impl Driver<'_> {
                 let href = self.current_url().await.unwrap_or_default();
                 url_matches(&pattern, &href)
             } else if let Some(quiet) = w.network_idle {
-                self.recorder.shared().network_idle(Duration::from_millis(quiet))
+                self.recorder
+                    .shared()
+                    .network_idle(Duration::from_millis(quiet))
             } else {
                 true
             };
@@ -416,7 +479,9 @@ pub fn url_matches(pattern: &str, url: &str) -> bool {
             return false;
         }
     }
-    parts.last().is_none_or(|last| last.is_empty() || url.ends_with(last))
+    parts
+        .last()
+        .is_none_or(|last| last.is_empty() || url.ends_with(last))
 }
 
 #[cfg(test)]
@@ -426,8 +491,14 @@ mod tests {
     #[test]
     fn url_patterns() {
         assert!(url_matches("/portal/", "http://a.test/portal/home"));
-        assert!(url_matches("http://*.test/portal/*", "http://a.test/portal/home"));
-        assert!(!url_matches("http://*.test/portal/*", "http://a.test/other"));
+        assert!(url_matches(
+            "http://*.test/portal/*",
+            "http://a.test/portal/home"
+        ));
+        assert!(!url_matches(
+            "http://*.test/portal/*",
+            "http://a.test/other"
+        ));
         assert!(url_matches("*/done", "http://x/y/done"));
         assert!(!url_matches("*/done", "http://x/y/done/more"));
     }

@@ -97,7 +97,7 @@ pub async fn run_journey(
     scenario: &Scenario,
     journey: JourneyInfo,
     secrets: &BTreeMap<String, String>,
-    render: &Renderer,
+    render: &Renderer<'_>,
     opts: &RunOptions,
     progress: &Progress,
 ) -> Result<RunOutcome, RunError> {
@@ -116,9 +116,17 @@ pub async fn run_journey(
     let host_map = HostMap::new(opts.map.clone());
     if opts.offline {
         launch.resolver_rules = Some(host_map.resolver_rules());
+        // Every mapped host resolves to loopback; Chromium would otherwise block a public-looking
+        // page's WebSocket to it as a local-network request.
+        launch
+            .extra_args
+            .push("--disable-features=LocalNetworkAccessChecks".to_string());
     }
     let chromium = Chromium::launch(&launch).await?;
-    let result = run_with_browser(scenario, journey, secrets, render, opts, progress, &chromium, host_map, mobile, &version).await;
+    let result = run_with_browser(
+        scenario, journey, secrets, render, opts, progress, &chromium, host_map, mobile, &version,
+    )
+    .await;
     chromium.shutdown(Duration::from_secs(3)).await;
     result
 }
@@ -128,7 +136,7 @@ async fn run_with_browser(
     scenario: &Scenario,
     journey: JourneyInfo,
     secrets: &BTreeMap<String, String>,
-    render: &Renderer,
+    render: &Renderer<'_>,
     opts: &RunOptions,
     progress: &Progress,
     chromium: &Chromium,
@@ -187,7 +195,11 @@ async fn run_with_browser(
     let (status, reason, steps_run) = outcome;
 
     let end = recorder.finish(status, reason, steps_run).await?;
-    let _ = tokio::time::timeout(Duration::from_secs(2), cdp.call("Browser.close", json!({}), None)).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        cdp.call("Browser.close", json!({}), None),
+    )
+    .await;
     handler_task.abort();
     drop(browser);
     Ok(RunOutcome {
@@ -201,7 +213,7 @@ async fn run_with_browser(
 /// the number of steps run.
 async fn drive(
     scenario: &Scenario,
-    render: &Renderer,
+    render: &Renderer<'_>,
     opts: &RunOptions,
     progress: &Progress,
     browser: &Browser,
@@ -286,7 +298,11 @@ async fn steps(
         };
         let shot = match shot {
             Some(s) => Some(s),
-            None => driver.screenshot(index, Some(step.action.name()), false).await.ok().flatten(),
+            None => driver
+                .screenshot(index, Some(step.action.name()), false)
+                .await
+                .ok()
+                .flatten(),
         };
         snapshot(driver, cdp, index, shot, error.clone()).await;
         if let Some(e) = error {
@@ -296,12 +312,24 @@ async fn steps(
     }
     let leave_index = total - 1;
     progress(leave_index, total, "leave the site (exit beacons)");
-    begin_step(driver.recorder.clone(), leave_index, "leave", "leave the site");
+    begin_step(
+        driver.recorder.clone(),
+        leave_index,
+        "leave",
+        "leave the site",
+    );
     counter.store(leave_index + 1, Ordering::SeqCst);
     let deadline = Instant::now() + Duration::from_secs(15);
     let left = driver.navigate(&scenario.leave.url, deadline).await;
     tokio::time::sleep(Duration::from_millis(scenario.leave.grace_ms)).await;
-    snapshot(driver, cdp, leave_index, None, left.as_ref().err().map(|e| e.to_string())).await;
+    snapshot(
+        driver,
+        cdp,
+        leave_index,
+        None,
+        left.as_ref().err().map(|e| e.to_string()),
+    )
+    .await;
     match (failure, left) {
         (Some(f), _) => Err(f),
         (None, Err(e)) => Err(format!("leaving the site: {e}")),
@@ -319,7 +347,13 @@ fn begin_step(recorder: RecorderHandle, index: usize, action: &str, label: &str)
     }));
 }
 
-async fn snapshot(driver: &Driver<'_>, cdp: &Cdp, step: usize, screenshot: Option<String>, error: Option<String>) {
+async fn snapshot(
+    driver: &Driver<'_>,
+    cdp: &Cdp,
+    step: usize,
+    screenshot: Option<String>,
+    error: Option<String>,
+) {
     let url = driver.current_url().await.unwrap_or_default();
     let title = driver.title().await.unwrap_or_default();
     let cookies = match cdp.call("Storage.getCookies", json!({}), None).await {
@@ -351,8 +385,15 @@ fn cookie_of(c: &Value) -> CookieRecord {
         path: s("path"),
         secure: c.get("secure").and_then(Value::as_bool).unwrap_or(false),
         http_only: c.get("httpOnly").and_then(Value::as_bool).unwrap_or(false),
-        same_site: c.get("sameSite").and_then(Value::as_str).map(str::to_string),
-        expires: if session { None } else { c.get("expires").and_then(Value::as_f64) },
+        same_site: c
+            .get("sameSite")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        expires: if session {
+            None
+        } else {
+            c.get("expires").and_then(Value::as_f64)
+        },
     }
 }
 

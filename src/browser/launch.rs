@@ -27,7 +27,10 @@ pub enum LaunchError {
         "Chromium exited before it was ready{}. Try running it by hand: {path} --headless --no-sandbox about:blank",
         .detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
     )]
-    EarlyExit { path: PathBuf, detail: Option<String> },
+    EarlyExit {
+        path: PathBuf,
+        detail: Option<String>,
+    },
     #[error("Chromium did not open its DevTools endpoint within {0} s")]
     Timeout(u64),
 }
@@ -160,7 +163,10 @@ fn build_args(opts: &LaunchOptions, profile: &Path) -> Vec<String> {
             args.push(extra.clone());
         }
     }
-    args.push(format!("--disable-features={}", disabled_features.join(",")));
+    args.push(format!(
+        "--disable-features={}",
+        disabled_features.join(",")
+    ));
     args.push("about:blank".into());
     args
 }
@@ -319,7 +325,10 @@ fn supervise(
             }
         }
     }
-    let status = child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+    let status = child
+        .wait()
+        .map(|s| s.to_string())
+        .unwrap_or_else(|e| e.to_string());
     if let Some(tx) = ready.take() {
         let detail = if last_lines.is_empty() {
             Some(status.clone())
@@ -340,7 +349,10 @@ mod tests {
         let mut o = LaunchOptions::new("/x".into());
         o.extra_args = vec!["--disable-features=Foo".into(), "--proxy-server=x".into()];
         let args = build_args(&o, Path::new("/tmp/p"));
-        let df: Vec<_> = args.iter().filter(|a| a.starts_with("--disable-features=")).collect();
+        let df: Vec<_> = args
+            .iter()
+            .filter(|a| a.starts_with("--disable-features="))
+            .collect();
         assert_eq!(df.len(), 1);
         assert!(df[0].contains("RenderDocument") && df[0].contains("Foo"));
         assert!(args.contains(&"--proxy-server=x".to_string()));

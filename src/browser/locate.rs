@@ -33,7 +33,11 @@ pub enum LocateError {
 
 /// Finds Chromium; `explicit` is the `--chromium` flag.
 pub fn find_chromium(explicit: Option<&Path>) -> Result<PathBuf, LocateError> {
-    find_with(explicit, |k| std::env::var_os(k).map(PathBuf::from), |p| p.is_file())
+    find_with(
+        explicit,
+        |k| std::env::var_os(k).map(PathBuf::from),
+        |p| p.is_file(),
+    )
 }
 
 fn find_with(
@@ -78,7 +82,10 @@ mod tests {
             PathBuf::from("/x/chrome")
         );
         let env = |k: &str| (k == "CHROME_PATH").then(|| PathBuf::from("/env/chrome"));
-        assert_eq!(find_with(None, env, yes).unwrap(), PathBuf::from("/env/chrome"));
+        assert_eq!(
+            find_with(None, env, yes).unwrap(),
+            PathBuf::from("/env/chrome")
+        );
         assert_eq!(
             find_with(None, no_env, yes).unwrap(),
             PathBuf::from("/usr/lib/chromium/chromium")

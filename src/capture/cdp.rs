@@ -56,7 +56,9 @@ pub struct Cdp {
 
 impl Cdp {
     /// Connects to `ws_url` and returns the handle and the stream of events.
-    pub async fn connect(ws_url: &str) -> Result<(Cdp, mpsc::UnboundedReceiver<CdpEvent>), CdpError> {
+    pub async fn connect(
+        ws_url: &str,
+    ) -> Result<(Cdp, mpsc::UnboundedReceiver<CdpEvent>), CdpError> {
         let mut config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
         config.max_message_size = Some(512 << 20);
         config.max_frame_size = Some(512 << 20);
@@ -106,15 +108,24 @@ impl Cdp {
                                     .unwrap_or("unknown error")
                                     .to_string(),
                             }),
-                            None => Ok(value.get_mut("result").map(Value::take).unwrap_or(Value::Null)),
+                            None => Ok(value
+                                .get_mut("result")
+                                .map(Value::take)
+                                .unwrap_or(Value::Null)),
                         };
                         let _ = tx.send(result);
                     }
                 } else if let Some(method) = value.get("method").and_then(Value::as_str) {
                     let event = CdpEvent {
                         method: method.to_string(),
-                        session_id: value.get("sessionId").and_then(Value::as_str).map(str::to_string),
-                        params: value.get_mut("params").map(Value::take).unwrap_or(Value::Null),
+                        session_id: value
+                            .get("sessionId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string),
+                        params: value
+                            .get_mut("params")
+                            .map(Value::take)
+                            .unwrap_or(Value::Null),
                     };
                     if ev_tx.send(event).is_err() {
                         // Nobody listens any more; keep answering commands.
@@ -162,7 +173,12 @@ impl Cdp {
     }
 
     /// Sends a command and waits (bounded) for its result.
-    pub async fn call(&self, method: &str, params: Value, session: Option<&str>) -> Result<Value, CdpError> {
+    pub async fn call(
+        &self,
+        method: &str,
+        params: Value,
+        session: Option<&str>,
+    ) -> Result<Value, CdpError> {
         let rx = self.enqueue(method, params, session)?;
         match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
             Ok(Ok(result)) => result,

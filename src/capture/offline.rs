@@ -99,7 +99,9 @@ pub fn is_loopback_host(host: &str) -> bool {
     if h.eq_ignore_ascii_case("localhost") || h.ends_with(".localhost") {
         return true;
     }
-    h.parse::<std::net::IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    h.parse::<std::net::IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
 }
 
 /// What to do with a paused request in offline mode.
@@ -151,15 +153,26 @@ mod tests {
 
     #[test]
     fn disposition() {
-        let map = HostMap::new(vec![HostRule::parse("www.site.test=127.0.0.1:8000").unwrap()]);
+        let map = HostMap::new(vec![
+            HostRule::parse("www.site.test=127.0.0.1:8000").unwrap()
+        ]);
         let u = |s: &str| url::Url::parse(s).unwrap();
-        assert_eq!(dispose(&map, &u("http://www.site.test/a")), Disposition::Continue);
+        assert_eq!(
+            dispose(&map, &u("http://www.site.test/a")),
+            Disposition::Continue
+        );
         assert_eq!(
             dispose(&map, &u("https://www.site.test/a")),
             Disposition::Forward("127.0.0.1:8000".parse().unwrap())
         );
-        assert_eq!(dispose(&map, &u("https://www.facebook.com/tr")), Disposition::Fulfill);
-        assert_eq!(dispose(&map, &u("http://127.0.0.1:5/x")), Disposition::Continue);
+        assert_eq!(
+            dispose(&map, &u("https://www.facebook.com/tr")),
+            Disposition::Fulfill
+        );
+        assert_eq!(
+            dispose(&map, &u("http://127.0.0.1:5/x")),
+            Disposition::Continue
+        );
         assert!(map.resolver_rules().contains("MAP * ~NOTFOUND"));
     }
 }

@@ -194,7 +194,12 @@ impl RecorderHandle {
 
     /// Writes every request still pending (as initiated), then the end record. Returns the end
     /// record with its counts filled in.
-    pub async fn finish(&self, status: RunStatus, reason: Option<String>, steps_run: usize) -> Result<EndRecord, WriteError> {
+    pub async fn finish(
+        &self,
+        status: RunStatus,
+        reason: Option<String>,
+        steps_run: usize,
+    ) -> Result<EndRecord, WriteError> {
         let (reply, rx) = oneshot::channel();
         let end = EndRecord {
             status,
@@ -204,7 +209,14 @@ impl RecorderHandle {
             requests: 0,
             ws_frames: 0,
         };
-        if self.control.send(Control::Finish { end: end.clone(), reply }).is_err() {
+        if self
+            .control
+            .send(Control::Finish {
+                end: end.clone(),
+                reply,
+            })
+            .is_err()
+        {
             return Ok(end);
         }
         match tokio::time::timeout(Duration::from_secs(10), rx).await {
@@ -416,8 +428,14 @@ fn initiator_of(v: Option<&Value>) -> Initiator {
         Some(f) => (Some(f.url.clone()), Some(f.line), Some(f.column)),
         None => {
             let url = Some(str_of(v, "url").to_string()).filter(|u| !u.is_empty());
-            let line = v.get("lineNumber").and_then(Value::as_u64).map(|l| l as u32 + 1);
-            let column = v.get("columnNumber").and_then(Value::as_u64).map(|c| c as u32 + 1);
+            let line = v
+                .get("lineNumber")
+                .and_then(Value::as_u64)
+                .map(|l| l as u32 + 1);
+            let column = v
+                .get("columnNumber")
+                .and_then(Value::as_u64)
+                .map(|c| c as u32 + 1);
             (url, line, column)
         }
     };
@@ -566,7 +584,9 @@ impl Recorder {
         let mut paused: Vec<PausedOnly> = self.paused_only.drain().map(|(_, v)| v).collect();
         paused.sort_by(|a, b| a.record.time_ms.total_cmp(&b.record.time_ms));
         for p in paused {
-            if !self.seen_network.contains(&p.record.id) && !self.network_signatures.contains(&signature(&p.record)) {
+            if !self.seen_network.contains(&p.record.id)
+                && !self.network_signatures.contains(&signature(&p.record))
+            {
                 let mut record = p.record;
                 self.next_id += 1;
                 record.id = format!("r{}", self.next_id);
@@ -663,7 +683,11 @@ impl Recorder {
                 let key = (session, id.clone());
                 let found = match self.requests.get_mut(&key) {
                     Some(req) => Some(req),
-                    None => self.requests.iter_mut().find(|((_, rid), _)| *rid == id).map(|(_, r)| r),
+                    None => self
+                        .requests
+                        .iter_mut()
+                        .find(|((_, rid), _)| *rid == id)
+                        .map(|(_, r)| r),
                 };
                 match found {
                     Some(req) => {
@@ -684,8 +708,16 @@ impl Recorder {
                     let remote = resp
                         .get("remoteIPAddress")
                         .and_then(Value::as_str)
-                        .map(|ip| format!("{ip}:{}", resp.get("remotePort").and_then(Value::as_u64).unwrap_or(0)));
-                    let info = req.record.response.get_or_insert_with(ResponseInfo::default);
+                        .map(|ip| {
+                            format!(
+                                "{ip}:{}",
+                                resp.get("remotePort").and_then(Value::as_u64).unwrap_or(0)
+                            )
+                        });
+                    let info = req
+                        .record
+                        .response
+                        .get_or_insert_with(ResponseInfo::default);
                     info.status = status;
                     if info.headers.is_empty() {
                         info.headers = headers_of(resp.get("headers"));
@@ -701,7 +733,10 @@ impl Recorder {
                 let headers = headers_of(p.get("headers"));
                 match self.requests.get_mut(&key) {
                     Some(req) => {
-                        let info = req.record.response.get_or_insert_with(ResponseInfo::default);
+                        let info = req
+                            .record
+                            .response
+                            .get_or_insert_with(ResponseInfo::default);
                         if info.status == 0 {
                             info.status = status;
                         }
@@ -836,15 +871,23 @@ impl Recorder {
     }
 
     fn attached(&mut self, parent: Option<&str>, p: &Value) {
-        let Some(session) = p.get("sessionId").and_then(Value::as_str).map(str::to_string) else {
+        let Some(session) = p
+            .get("sessionId")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
             return;
         };
         let info = p.get("targetInfo").unwrap_or(&Value::Null);
-        let waiting = p.get("waitingForDebugger").and_then(Value::as_bool).unwrap_or(false);
+        let waiting = p
+            .get("waitingForDebugger")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let kind = target_kind(info);
         let Some(kind) = kind else {
             if waiting {
-                self.cdp.send("Runtime.runIfWaitingForDebugger", json!({}), Some(&session));
+                self.cdp
+                    .send("Runtime.runIfWaitingForDebugger", json!({}), Some(&session));
             }
             return;
         };
@@ -880,13 +923,18 @@ impl Recorder {
                 s,
             );
         }
-        if matches!(kind, TargetKind::Page | TargetKind::Popup | TargetKind::Iframe) {
+        if matches!(
+            kind,
+            TargetKind::Page | TargetKind::Popup | TargetKind::Iframe
+        ) {
             self.cdp.send("Page.enable", json!({}), s);
         }
         if self.config.stacks {
             self.cdp.send("Debugger.enable", json!({}), s);
-            self.cdp.send("Debugger.setSkipAllPauses", json!({"skip": true}), s);
-            self.cdp.send("Runtime.setAsyncCallStackDepth", json!({"maxDepth": 32}), s);
+            self.cdp
+                .send("Debugger.setSkipAllPauses", json!({"skip": true}), s);
+            self.cdp
+                .send("Runtime.setAsyncCallStackDepth", json!({"maxDepth": 32}), s);
         }
         if let (Some(em), TargetKind::Page | TargetKind::Popup) = (&self.config.emulation, kind) {
             self.cdp.send(
@@ -895,10 +943,18 @@ impl Recorder {
                 s,
             );
             if em.mobile {
-                self.cdp.send("Emulation.setTouchEmulationEnabled", json!({"enabled": true}), s);
+                self.cdp.send(
+                    "Emulation.setTouchEmulationEnabled",
+                    json!({"enabled": true}),
+                    s,
+                );
             }
             if let Some(ua) = &em.user_agent {
-                self.cdp.send("Emulation.setUserAgentOverride", json!({"userAgent": ua}), s);
+                self.cdp.send(
+                    "Emulation.setUserAgentOverride",
+                    json!({"userAgent": ua}),
+                    s,
+                );
             }
         }
         self.cdp.send(
@@ -907,12 +963,16 @@ impl Recorder {
             s,
         );
         if waiting {
-            self.cdp.send("Runtime.runIfWaitingForDebugger", json!({}), s);
+            self.cdp
+                .send("Runtime.runIfWaitingForDebugger", json!({}), s);
         }
     }
 
     fn session_kind(&self, session: &str) -> TargetKind {
-        self.sessions.get(session).map(|s| s.kind).unwrap_or(TargetKind::Other)
+        self.sessions
+            .get(session)
+            .map(|s| s.kind)
+            .unwrap_or(TargetKind::Other)
     }
 
     fn session_url(&self, session: &str) -> String {
@@ -938,7 +998,8 @@ impl Recorder {
                     return s.top_url.clone();
                 }
                 Some(SessionInfo {
-                    parent: Some(parent), ..
+                    parent: Some(parent),
+                    ..
                 }) => current = parent,
                 _ => break,
             }
@@ -974,7 +1035,10 @@ impl Recorder {
 
         if let Some(redirect) = p.get("redirectResponse") {
             if let Some(existing) = self.requests.get_mut(&key) {
-                let status = redirect.get("status").and_then(Value::as_f64).unwrap_or(0.0) as u16;
+                let status = redirect
+                    .get("status")
+                    .and_then(Value::as_f64)
+                    .unwrap_or(0.0) as u16;
                 let location = headers_of(redirect.get("headers"))
                     .into_iter()
                     .find(|h| h.name.eq_ignore_ascii_case("location"))
@@ -997,7 +1061,10 @@ impl Recorder {
         self.next_id += 1;
         let cap = self.config.body_cap;
         let body_bytes = post_data(req);
-        let has_post = req.get("hasPostData").and_then(Value::as_bool).unwrap_or(false);
+        let has_post = req
+            .get("hasPostData")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         let body_pending = has_post && body_bytes.is_none();
         if body_pending {
             let cdp = self.cdp.clone();
@@ -1005,11 +1072,19 @@ impl Recorder {
             let key = key.clone();
             tokio::spawn(async move {
                 let result = cdp
-                    .call("Network.getRequestPostData", json!({"requestId": key.1}), Some(&key.0))
+                    .call(
+                        "Network.getRequestPostData",
+                        json!({"requestId": key.1}),
+                        Some(&key.0),
+                    )
                     .await;
                 let bytes = result
                     .ok()
-                    .and_then(|v| v.get("postData").and_then(Value::as_str).map(|s| s.as_bytes().to_vec()))
+                    .and_then(|v| {
+                        v.get("postData")
+                            .and_then(Value::as_str)
+                            .map(|s| s.as_bytes().to_vec())
+                    })
                     .unwrap_or_default();
                 let _ = tx.send(Internal::PostData { key, bytes });
             });
@@ -1069,7 +1144,8 @@ impl Recorder {
             merge_headers(&mut pending.record.headers, &twin.record.headers);
         }
         self.requests.insert(key.clone(), pending);
-        self.shared.activity(key, if long_lived { None } else { Some(true) });
+        self.shared
+            .activity(key, if long_lived { None } else { Some(true) });
     }
 
     fn complete(&mut self, key: &(String, String)) {
@@ -1110,7 +1186,10 @@ impl Recorder {
         let body = post_data(req);
         // Keep what Fetch saw: a request Network never reports (keepalive beacons sent while a page
         // unloads carry no network id) is still written from this at the end.
-        let network_id = p.get("networkId").and_then(Value::as_str).map(str::to_string);
+        let network_id = p
+            .get("networkId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         // Requests answered by Fetch get no ExtraInfo event, so Fetch's view of the headers is the
         // fullest there is: merge it in.
         // A worker's request is reported by Network on the worker's session but paused by Fetch on
@@ -1127,7 +1206,10 @@ impl Recorder {
                 }
             }
         }
-        let key = (session.to_string(), network_id.clone().unwrap_or_else(|| fetch_id.clone()));
+        let key = (
+            session.to_string(),
+            network_id.clone().unwrap_or_else(|| fetch_id.clone()),
+        );
         let pending_twin = network_id.is_none().then(|| {
             let body_bytes = body.clone().unwrap_or_default();
             self.requests.values_mut().find(|r| {
@@ -1139,7 +1221,9 @@ impl Recorder {
         let body_bytes = body.clone().unwrap_or_default();
         let lingering_twin = self.lingering.iter_mut().find(|(_, l)| {
             let r = &l.record;
-            r.method == method && r.url == url_text && r.body.as_ref().map(Body::bytes).unwrap_or_default() == body_bytes
+            r.method == method
+                && r.url == url_text
+                && r.body.as_ref().map(Body::bytes).unwrap_or_default() == body_bytes
         });
         if let Some(Some(twin)) = pending_twin {
             merge_headers(&mut twin.record.headers, &headers);
@@ -1158,9 +1242,15 @@ impl Recorder {
                 method: method.clone(),
                 url: url_text.clone(),
                 headers: headers.clone(),
-                body: body.as_deref().map(|b| Body::from_bytes(b, self.config.body_cap)),
+                body: body
+                    .as_deref()
+                    .map(|b| Body::from_bytes(b, self.config.body_cap)),
                 // Offline, leakhound answers it itself; live, nothing confirms it left.
-                fate: if offline { Fate::Delivered } else { Fate::Initiated },
+                fate: if offline {
+                    Fate::Delivered
+                } else {
+                    Fate::Initiated
+                },
                 beacon: resource_type == "Ping",
                 response: offline.then(|| ResponseInfo {
                     fulfilled_locally: true,
@@ -1168,13 +1258,14 @@ impl Recorder {
                 }),
                 ..Default::default()
             };
-            self.paused_only.insert(
-                key,
-                PausedOnly { record },
-            );
+            self.paused_only.insert(key, PausedOnly { record });
         }
         let Some(map) = &self.config.offline else {
-            self.cdp.send("Fetch.continueRequest", json!({"requestId": fetch_id}), Some(session));
+            self.cdp.send(
+                "Fetch.continueRequest",
+                json!({"requestId": fetch_id}),
+                Some(session),
+            );
             return;
         };
         let disposition = match url::Url::parse(&url_text) {
@@ -1184,7 +1275,8 @@ impl Recorder {
         let s = Some(session);
         match disposition {
             Disposition::Continue => {
-                self.cdp.send("Fetch.continueRequest", json!({"requestId": fetch_id}), s);
+                self.cdp
+                    .send("Fetch.continueRequest", json!({"requestId": fetch_id}), s);
             }
             Disposition::Fulfill => {
                 let origin = headers
@@ -1273,7 +1365,9 @@ async fn forward(
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
         None => url.host_str().unwrap_or("").to_string(),
     };
-    builder = builder.header("Host", host).header("X-Forwarded-Proto", "https");
+    builder = builder
+        .header("Host", host)
+        .header("X-Forwarded-Proto", "https");
     if let Some(b) = body {
         builder = builder.body(b);
     }

@@ -161,7 +161,7 @@ impl CaptureWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::capture::record::{RequestRecord, Record};
+    use crate::capture::record::{Record, RequestRecord};
 
     #[test]
     fn masks_plain_and_encoded_secret() {
@@ -169,7 +169,10 @@ mod tests {
         let rec = Record::Request(Box::new(RequestRecord {
             id: "r1".into(),
             url: "https://t.test/x?pw=p%40ss+w%22rd&a=p%40ss%20w%22rd".into(),
-            body: Some(crate::capture::record::Body::from_bytes(b"{\"pw\":\"p@ss w\\\"rd\"} p@ss w\"rd", 100)),
+            body: Some(crate::capture::record::Body::from_bytes(
+                b"{\"pw\":\"p@ss w\\\"rd\"} p@ss w\"rd",
+                100,
+            )),
             ..Default::default()
         }));
         let line = mask.apply(&serde_json::to_string(&rec).unwrap());

@@ -38,9 +38,16 @@ pub async fn run_offline(scenario: &Scenario, server: &SiteServer, capture: &Pat
         start_url: scenario.start_url.clone(),
         ..Default::default()
     };
-    run_journey(scenario, journey, &Default::default(), &render, &opts, &|_, _, _| {})
-        .await
-        .expect("run")
+    run_journey(
+        scenario,
+        journey,
+        &Default::default(),
+        &render,
+        &opts,
+        &|_, _, _| {},
+    )
+    .await
+    .expect("run")
 }
 
 /// Reads every record of a capture file.

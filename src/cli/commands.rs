@@ -1,0 +1,321 @@
+//! One function per subcommand.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+use leakhound::browser::journey::RunOptions;
+use leakhound::capture::offline::HostRule;
+use leakhound::classify::{ClassifyOptions, EntityMap, IdentityFile, Signatures};
+use leakhound::pipeline::{
+    audit_scenario, combined_exit_code, report_capture, slug, ReportOptions,
+};
+use leakhound::report::{self, Format, Policy, ReportMeta, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS};
+use leakhound::scenario::model::Device;
+use leakhound::serve::SiteServer;
+
+use super::{AnalyzeArgs, BrowserArgs, Command, DemoArgs, OutputArgs, RunArgs};
+
+pub async fn dispatch(command: Command) -> Result<i32> {
+    match command {
+        Command::Run(args) => run(args).await,
+        Command::Check { files } => Ok(check(&files)),
+        Command::Analyze(args) => analyze(args),
+        Command::Diff { old, new, json } => diff(&old, &new, json),
+        Command::Demo(args) => demo(args).await,
+        Command::Signatures { dirs } => signatures(&dirs),
+    }
+}
+
+fn load_signatures(dirs: &[PathBuf]) -> Result<Signatures> {
+    let mut sigs = Signatures::bundled().context("the bundled signatures are invalid")?;
+    for dir in dirs {
+        sigs = sigs.merge(Signatures::load_dir(dir)?);
+    }
+    Ok(sigs)
+}
+
+fn report_options(out: &OutputArgs) -> Result<ReportOptions> {
+    let formats = out
+        .format
+        .iter()
+        .map(|f| f.parse::<Format>())
+        .collect::<Result<Vec<_>, _>>()
+        .context("--format takes json, html, sarif, junit, har")?;
+    let policy = match &out.policy {
+        Some(path) => Some(Policy::load(path)?),
+        None => None,
+    };
+    let entities = match &out.entities {
+        Some(path) => Some(EntityMap::load(path)?),
+        None => None,
+    };
+    Ok(ReportOptions {
+        classify: ClassifyOptions {
+            signatures: load_signatures(&out.signatures)?,
+            entities,
+            secrets: Default::default(),
+        },
+        policy,
+        formats,
+        redact: out.redact,
+    })
+}
+
+fn run_options(browser: &BrowserArgs) -> RunOptions {
+    let mut opts = RunOptions::new(PathBuf::new());
+    opts.chromium = browser.chromium.clone();
+    opts.headed = browser.headed;
+    opts.chromium_args = browser.chromium_args.clone();
+    opts.honest = browser.honest_ua;
+    opts.device = browser.device.as_deref().map(|d| {
+        if d == "mobile" {
+            Device::Mobile
+        } else {
+            Device::Desktop
+        }
+    });
+    opts
+}
+
+/// Prints `[step/total] label` lines on stderr (only on a terminal, or with -v).
+fn progress_printer(journey: String) -> impl Fn(usize, usize, &str) + Send + Sync {
+    let tty = std::io::stderr().is_terminal();
+    move |i, n, label| {
+        if tty {
+            eprintln!("  {journey} [{}/{n}] {label}", i + 1);
+        } else {
+            tracing::info!("{journey} [{}/{n}] {label}", i + 1);
+        }
+    }
+}
+
+async fn run(args: RunArgs) -> Result<i32> {
+    // Validate every file first: a typo in the third journey should not cost two browser runs.
+    let mut scenarios = Vec::new();
+    let mut bad = false;
+    for file in &args.files {
+        match leakhound::scenario::load(file) {
+            Ok(s) => scenarios.push((file.clone(), s)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                bad = true;
+            }
+        }
+    }
+    if bad {
+        return Ok(EXIT_USAGE);
+    }
+    let report_opts = report_options(&args.output)?;
+    let mut run = run_options(&args.browser);
+    run.offline = args.offline;
+    run.map = args
+        .map
+        .iter()
+        .map(|m| HostRule::parse(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    run.journey_timeout = args.timeout.map(Duration::from_secs);
+    let env = |name: &str| std::env::var(name).ok();
+    let mut codes = Vec::new();
+    let mut used = std::collections::HashSet::new();
+    for (file, scenario) in &scenarios {
+        let mut name = slug(&scenario.name);
+        while !used.insert(name.clone()) {
+            name.push('-');
+            name.push('x');
+        }
+        let out_dir = args.output.out.join(&name);
+        let progress = progress_printer(scenario.name.clone());
+        let audit = audit_scenario(
+            scenario,
+            &file.display().to_string(),
+            &env,
+            &run,
+            !args.browser.no_screenshots,
+            &report_opts,
+            &out_dir,
+            &progress,
+        )
+        .await;
+        match audit {
+            Ok(audit) => {
+                if !args.output.quiet {
+                    report::terminal::print_summary(&audit.report, &audit.written)?;
+                }
+                codes.push(audit.exit_code);
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e}", file.display());
+                codes.push(EXIT_USAGE);
+            }
+        }
+    }
+    Ok(combined_exit_code(codes))
+}
+
+fn check(files: &[PathBuf]) -> i32 {
+    let mut code = EXIT_OK;
+    for (path, result) in leakhound::scenario::check_files(files) {
+        match result {
+            Ok(s) => println!("ok {} ({} steps)", path.display(), s.steps.len()),
+            Err(e) => {
+                eprintln!("{e}");
+                code = EXIT_USAGE;
+            }
+        }
+    }
+    code
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<i32> {
+    let mut opts = report_options(&args.output)?;
+    let is_har = args
+        .file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("har"));
+    let out_dir = args.output.out.clone();
+    std::fs::create_dir_all(&out_dir)
+        .with_context(|| format!("cannot create {}", out_dir.display()))?;
+    let capture = if is_har {
+        let Some(identity_path) = &args.identity else {
+            bail!(
+                "a HAR file needs --identity FILE: the values to look for (see docs/scenarios.md)"
+            );
+        };
+        let identity = IdentityFile::load(identity_path)?;
+        opts.classify.secrets = identity.secrets();
+        let mut records = leakhound::capture::har::read_har(&args.file, identity.journey())?;
+        records.extend(identity.typed_records());
+        // The classifier streams from a capture file: write the HAR's records as one.
+        let path = out_dir.join("capture-from-har.jsonl");
+        let mut writer =
+            leakhound::capture::writer::CaptureWriter::create(&path, Default::default())?;
+        for r in &records {
+            writer.write(r)?;
+        }
+        path
+    } else {
+        if let Some(identity_path) = &args.identity {
+            opts.classify.secrets = IdentityFile::load(identity_path)?.secrets();
+        }
+        args.file.clone()
+    };
+    let meta = ReportMeta::now(Some(capture.display().to_string()));
+    let secrets = opts.classify.secrets.clone();
+    let mut meta = meta;
+    meta.secret_values = secrets.values().cloned().collect();
+    let audit = report_capture(&capture, &opts.classify, &opts, meta, &out_dir)?;
+    if !args.output.quiet {
+        report::terminal::print_summary(&audit.report, &audit.written)?;
+    }
+    Ok(audit.exit_code)
+}
+
+fn diff(old: &Path, new: &Path, json: bool) -> Result<i32> {
+    let old = report::read_report(old)?;
+    let new = report::read_report(new)?;
+    let d = report::diff(&old, &new);
+    if json {
+        println!("{}", d.to_json()?);
+    } else {
+        print!("{}", d.to_text());
+    }
+    Ok(if d.has_new_violations() {
+        EXIT_VIOLATIONS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn signatures(dirs: &[PathBuf]) -> Result<i32> {
+    let sigs = load_signatures(dirs)?;
+    println!("signatures {}", sigs.version());
+    for v in sigs.vendors() {
+        println!(
+            "{:<22} {:<16} {:<28} {}",
+            v.id,
+            v.category.as_str(),
+            v.name,
+            v.company
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+async fn demo(args: DemoArgs) -> Result<i32> {
+    let server = SiteServer::start(leakhound::demo::site()).await?;
+    let addr = server.addr();
+    eprintln!("Demo hospital served on {addr} (www.mercy-general.test and its portal, trackers included).");
+    let mut run = run_options(&args.browser);
+    run.offline = true;
+    run.map = leakhound::demo::host_map()
+        .iter()
+        .map(|h| HostRule::parse(&format!("{h}={addr}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let policy_path = Path::new("scenarios/demo-policy.json");
+    let report_opts = ReportOptions {
+        classify: ClassifyOptions {
+            signatures: load_signatures(&[])?,
+            entities: None,
+            secrets: Default::default(),
+        },
+        policy: Some(Policy::parse(leakhound::demo::POLICY, policy_path)?),
+        formats: Format::ALL.to_vec(),
+        redact: false,
+    };
+    let password = std::env::var(leakhound::demo::PASSWORD_ENV)
+        .unwrap_or_else(|_| "Tr0ub4dor&3-demo".to_string());
+    let env = move |name: &str| {
+        if name == leakhound::demo::PASSWORD_ENV {
+            Some(password.clone())
+        } else {
+            std::env::var(name).ok()
+        }
+    };
+    let mut codes = Vec::new();
+    let mut html = Vec::new();
+    for (file, text) in leakhound::demo::SCENARIOS {
+        let stem = file.trim_end_matches(".json");
+        if args.only.as_deref().is_some_and(|o| o != stem) {
+            continue;
+        }
+        let display = format!("scenarios/demo/{file}");
+        let scenario = leakhound::scenario::parse_str(&display, text)?;
+        let out_dir = args.out.join(stem);
+        let progress = progress_printer(scenario.name.clone());
+        let audit = audit_scenario(
+            &scenario,
+            &display,
+            &env,
+            &run,
+            !args.browser.no_screenshots,
+            &report_opts,
+            &out_dir,
+            &progress,
+        )
+        .await?;
+        report::terminal::print_summary(&audit.report, &audit.written)?;
+        html.extend(
+            audit
+                .written
+                .iter()
+                .filter(|p| p.extension().is_some_and(|e| e == "html"))
+                .cloned(),
+        );
+        codes.push(audit.exit_code);
+    }
+    if !html.is_empty() {
+        println!("\nOpen the HTML reports:");
+        for p in &html {
+            println!("  {}", p.display());
+        }
+    }
+    if args.serve {
+        eprintln!("Serving the demo site on {addr}; map its hosts to it, e.g. leakhound run --offline --map '*.test={addr}'. Ctrl-C to stop.");
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    server.shutdown().await;
+    Ok(combined_exit_code(codes))
+}
