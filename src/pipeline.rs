@@ -64,13 +64,12 @@ pub fn slug(name: &str) -> String {
 
 /// Runs `scenario` (read from `file`) into `out_dir`: `capture.jsonl`, `screenshots/` and the
 /// reports. `env` supplies secrets and `{{env.NAME}}` values. `run` is taken as a template: its
-/// capture path and screenshot folder are set here.
+/// capture path is set here.
 pub async fn audit_scenario(
     scenario: &Scenario,
     file: &str,
     env: &(dyn Fn(&str) -> Option<String> + Send + Sync),
     run: &RunOptions,
-    screenshots: bool,
     report: &ReportOptions,
     out_dir: &Path,
     progress: &Progress,
@@ -92,7 +91,6 @@ pub async fn audit_scenario(
     };
     let mut opts = run.clone();
     opts.capture_path = out_dir.join("capture.jsonl");
-    opts.screenshot_dir = screenshots.then(|| out_dir.join("screenshots"));
     let outcome = run_journey(scenario, journey, &secrets, &renderer, &opts, progress).await?;
 
     let mut classify = report.classify.clone();

@@ -186,10 +186,8 @@ async fn every_request_the_server_received_is_captured() {
                     }
                 }
             }
-            ReceivedKind::WsText | ReceivedKind::WsBinary => {
-                if !frames.contains(&r.body) {
-                    missing.push(format!("WebSocket frame {:?}", r.body_text()));
-                }
+            ReceivedKind::WsText | ReceivedKind::WsBinary if !frames.contains(&r.body) => {
+                missing.push(format!("WebSocket frame {:?}", r.body_text()));
             }
             _ => {}
         }

@@ -40,14 +40,25 @@ fn check_reports_file_line_column_and_step() {
         "good.json",
         r#"{"name": "good", "start_url": "https://www.hospital.test/", "steps": [{"action": "click", "selector": "a"}]}"#,
     );
-    let out = leakhound().arg("check").arg(&good).arg(&bad).output().expect("run");
+    let out = leakhound()
+        .arg("check")
+        .arg(&good)
+        .arg(&bad)
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(2));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stdout.contains("ok ") && stdout.contains("good.json"), "{stdout}");
+    assert!(
+        stdout.contains("ok ") && stdout.contains("good.json"),
+        "{stdout}"
+    );
     assert!(stderr.contains("bad.json:6:"), "{stderr}");
     assert!(stderr.contains("step 2"), "{stderr}");
-    assert!(stderr.contains("type"), "hint with valid actions missing: {stderr}");
+    assert!(
+        stderr.contains("type"),
+        "hint with valid actions missing: {stderr}"
+    );
 }
 
 #[test]
@@ -57,8 +68,14 @@ fn usage_errors_exit_2_and_help_teaches() {
     let help = leakhound().arg("--help").output().expect("run");
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(text.contains("Exit codes") && text.contains("demo"), "{text}");
-    let missing = leakhound().args(["run", "/nonexistent/journey.json"]).output().expect("run");
+    assert!(
+        text.contains("Exit codes") && text.contains("demo"),
+        "{text}"
+    );
+    let missing = leakhound()
+        .args(["run", "/nonexistent/journey.json"])
+        .output()
+        .expect("run");
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/journey.json"));
 }
@@ -153,14 +170,19 @@ fn group_members(pgid: u32) -> Vec<u32> {
 fn wait_for_browser(child: &Child, capture: &Path) -> u32 {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let browser = children_of(child.id())
-            .into_iter()
-            .find(|p| std::fs::read_to_string(format!("/proc/{p}/cmdline")).is_ok_and(|c| c.contains("remote-debugging-port")));
-        let stepping = std::fs::read_to_string(capture).is_ok_and(|c| c.contains("\"type\":\"step\",\"index\":1"));
+        let browser = children_of(child.id()).into_iter().find(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| c.contains("remote-debugging-port"))
+        });
+        let stepping = std::fs::read_to_string(capture)
+            .is_ok_and(|c| c.contains("\"type\":\"step\",\"index\":1"));
         if let (Some(pid), true) = (browser, stepping) {
             return pid;
         }
-        assert!(Instant::now() < deadline, "leakhound never started the journey");
+        assert!(
+            Instant::now() < deadline,
+            "leakhound never started the journey"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -185,7 +207,10 @@ async fn sigkill_leaves_no_chromium_behind() {
         if left.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "Chromium processes left behind: {left:?}");
+        assert!(
+            Instant::now() < deadline,
+            "Chromium processes left behind: {left:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // What was captured before the kill is still a readable capture (no end record: incomplete).
@@ -213,14 +238,25 @@ async fn ctrl_c_writes_an_incomplete_capture_and_reports() {
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let out = tokio::task::block_in_place(|| child.wait_with_output()).expect("wait");
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let end = end_of(&capture);
     assert_eq!(end.status, RunStatus::Incomplete);
-    assert!(end.reason.as_deref().is_some_and(|r| r.contains("Ctrl-C")), "{end:?}");
+    assert!(
+        end.reason.as_deref().is_some_and(|r| r.contains("Ctrl-C")),
+        "{end:?}"
+    );
     assert!(end.requests > 0, "what was captured before Ctrl-C is kept");
     assert!(dir.path().join("out/waits/report.json").is_file());
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(group_members(browser).is_empty(), "Chromium outlived the run");
+    assert!(
+        group_members(browser).is_empty(),
+        "Chromium outlived the run"
+    );
     server.shutdown().await;
 }
 
@@ -235,11 +271,22 @@ async fn browser_crash_ends_the_run_as_incomplete() {
     unsafe { libc::kill(browser as libc::pid_t, libc::SIGKILL) };
     let started = Instant::now();
     let out = tokio::task::block_in_place(|| child.wait_with_output()).expect("wait");
-    assert!(started.elapsed() < Duration::from_secs(30), "leakhound hung after the crash");
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "leakhound hung after the crash"
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let end = end_of(&capture);
     assert_eq!(end.status, RunStatus::Incomplete);
-    assert!(end.reason.as_deref().is_some_and(|r| r.contains("browser")), "{end:?}");
+    assert!(
+        end.reason.as_deref().is_some_and(|r| r.contains("browser")),
+        "{end:?}"
+    );
     assert!(dir.path().join("out/waits/report.json").is_file());
     server.shutdown().await;
 }
@@ -251,9 +298,23 @@ async fn a_hung_step_times_out_within_the_journey_limit() {
     let started = Instant::now();
     let child = spawn_run(dir.path(), &server, &["--format", "json", "--timeout", "4"]);
     let out = tokio::task::block_in_place(|| child.wait_with_output()).expect("wait");
-    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let end = end_of(&capture_path(dir.path()));
-    assert!(end.reason.as_deref().is_some_and(|r| r.contains("timed out")), "{end:?}");
+    assert!(
+        end.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("timed out")),
+        "{end:?}"
+    );
     server.shutdown().await;
 }

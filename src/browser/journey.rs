@@ -32,8 +32,8 @@ pub struct RunOptions {
     pub map: Vec<HostRule>,
     /// The capture file to write.
     pub capture_path: PathBuf,
-    /// Where step screenshots go; `None` takes none.
-    pub screenshot_dir: Option<PathBuf>,
+    /// Take a screenshot after each step, into `screenshots/` beside the capture file.
+    pub screenshots: bool,
     /// Keep Chromium's own (headless) user agent and automation flags.
     pub honest: bool,
     /// Overrides the scenario's device.
@@ -56,7 +56,7 @@ impl RunOptions {
             offline: false,
             map: Vec::new(),
             capture_path,
-            screenshot_dir: None,
+            screenshots: false,
             honest: false,
             device: None,
             journey_timeout: None,
@@ -236,7 +236,12 @@ async fn drive(
             cdp: cdp.clone(),
             recorder: recorder.clone(),
             render,
-            screenshot_dir: opts.screenshot_dir.clone(),
+            screenshot_dir: opts.screenshots.then(|| {
+                opts.capture_path
+                    .parent()
+                    .map(|p| p.join("screenshots"))
+                    .unwrap_or_else(|| PathBuf::from("screenshots"))
+            }),
         };
         steps(scenario, &driver, progress, cdp, &counter).await
     };

@@ -641,11 +641,9 @@ impl Recorder {
             "Target.detachedFromTarget" => {
                 // Keep the session info: its pending requests still need their page URL.
             }
-            "Inspector.targetCrashed" => {
-                if Some(&session) == self.primary.as_ref() {
-                    if let Ok(mut c) = self.shared.crashed.lock() {
-                        *c = Some("the page crashed".to_string());
-                    }
+            "Inspector.targetCrashed" if Some(&session) == self.primary.as_ref() => {
+                if let Ok(mut c) = self.shared.crashed.lock() {
+                    *c = Some("the page crashed".to_string());
                 }
             }
             "Page.frameNavigated" => {

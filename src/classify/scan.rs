@@ -388,9 +388,25 @@ impl<'c> Scanner<'c> {
     }
 
     /// Searches `data`, then whatever it decodes to.
+    ///
+    /// A value that is a JSON object or array (a query parameter, a decoded base64 layer) is
+    /// searched as JSON only, field by field, as a JSON body is: searching its raw text too would
+    /// report every value inside it twice, once under the parameter and once under its field.
     fn scan_value(&mut self, data: &[u8], chan: Chan<'_>, depth: usize) {
         if data.len() < 4 {
             return;
+        }
+        if depth < MAX_LAYERS && data.len() >= 8 {
+            let trimmed = data.trim_ascii();
+            if matches!(trimmed.first(), Some(b'{' | b'[')) {
+                if let Ok(v) = serde_json::from_slice::<Value>(trimmed) {
+                    let prefix = chan.render();
+                    self.chain.push("json");
+                    self.walk_json(&v, &prefix, &mut String::new(), depth + 1);
+                    self.chain.pop();
+                    return;
+                }
+            }
         }
         self.search(data, chan, |_, _| true);
         self.decode_layers(data, chan, depth);
@@ -401,7 +417,8 @@ impl<'c> Scanner<'c> {
             return;
         }
         let trimmed = data.trim_ascii();
-        if matches!(trimmed.first(), Some(b'{' | b'[' | b'"')) {
+        // Objects and arrays were walked by `scan_value`; a JSON string is unescaped here.
+        if trimmed.first() == Some(&b'"') {
             if let Ok(v) = serde_json::from_slice::<Value>(trimmed) {
                 let prefix = chan.render();
                 self.chain.push("json");
@@ -563,4 +580,103 @@ fn ceil_char(data: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use base64::Engine as _;
+
+    use super::*;
+    use crate::capture::record::{CaptureHeader, JourneyInfo, Record, SnapshotRecord};
+    use crate::classify::canary::Collector;
+
+    fn set() -> CanarySet {
+        let mut c = Collector::new();
+        c.observe(&Record::Header(CaptureHeader {
+            format: "leakhound-capture".into(),
+            version: 1,
+            tool_version: "0".into(),
+            browser_version: String::new(),
+            started_at: "2024-01-01T00:00:00Z".into(),
+            journey: JourneyInfo {
+                name: "t".into(),
+                start_url: "https://www.mercy.test/".into(),
+                ..Default::default()
+            },
+        }));
+        c.observe(&Record::Snapshot(SnapshotRecord {
+            url: "https://www.mercy.test/conditions/chest-pain".into(),
+            title: "Chest Pain: Causes | Mercy".into(),
+            ..Default::default()
+        }));
+        c.finish(&BTreeMap::new())
+    }
+
+    fn found(hits: &[ScanHit], set: &CanarySet) -> Vec<(String, String, Vec<String>)> {
+        let mut v: Vec<_> = hits
+            .iter()
+            .map(|h| {
+                (
+                    set.canaries[h.canary].key.clone(),
+                    h.channel.clone(),
+                    h.encoding.clone(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn json_inside_a_parameter_is_reported_once_under_its_field() {
+        let set = set();
+        let mut s = Scanner::new(&set);
+        // X's `events` parameter: percent-encoded JSON.
+        s.scan_url(
+            "https://analytics.twitter.com/i/adsct?events=%5B%5B%22view%22%2C%7B%22content_name%22%3A%22Chest%20Pain%3A%20Causes%20%7C%20Mercy%22%7D%5D%5D",
+        );
+        let hits = s.take();
+        assert_eq!(
+            found(&hits, &set),
+            vec![(
+                "title:Chest Pain: Causes | Mercy".to_string(),
+                "query:events:0.1.content_name".to_string(),
+                vec!["url".to_string(), "json".to_string()],
+            )]
+        );
+
+        // A form field holding base64 JSON (a pre-submit form capture script).
+        let b64 = base64::engine::general_purpose::STANDARD
+            .encode(br#"{"f":"q","v":"/conditions/chest-pain"}"#);
+        let body = format!("d={}", b64.replace('+', "%2B").replace('=', "%3D"));
+        s.scan_body(
+            body.as_bytes(),
+            Some("application/x-www-form-urlencoded"),
+            None,
+            "body",
+        );
+        let hits = s.take();
+        let got = found(&hits, &set);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].1, "body:form:d:v");
+        assert_eq!(got[0].2.last().map(String::as_str), Some("json"));
+    }
+
+    #[test]
+    fn text_that_only_looks_like_json_is_still_searched() {
+        let set = set();
+        let mut s = Scanner::new(&set);
+        s.scan_url("https://t.test/p?x=%5Bnot%20json%5D%20/conditions/chest-pain");
+        let hits = s.take();
+        assert_eq!(
+            found(&hits, &set),
+            vec![(
+                "page:/conditions/chest-pain".to_string(),
+                "query:x".to_string(),
+                vec!["url".to_string()],
+            )]
+        );
+    }
 }

@@ -70,6 +70,7 @@ fn run_options(browser: &BrowserArgs) -> RunOptions {
     opts.headed = browser.headed;
     opts.chromium_args = browser.chromium_args.clone();
     opts.honest = browser.honest_ua;
+    opts.screenshots = !browser.no_screenshots;
     opts.device = browser.device.as_deref().map(|d| {
         if d == "mobile" {
             Device::Mobile
@@ -133,7 +134,6 @@ async fn run(args: RunArgs) -> Result<i32> {
             &file.display().to_string(),
             &env,
             &run,
-            !args.browser.no_screenshots,
             &report_opts,
             &out_dir,
             &progress,
@@ -290,7 +290,6 @@ async fn demo(args: DemoArgs) -> Result<i32> {
             &display,
             &env,
             &run,
-            !args.browser.no_screenshots,
             &report_opts,
             &out_dir,
             &progress,
