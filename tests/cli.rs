@@ -188,7 +188,7 @@ fn wait_for_browser(child: &Child, capture: &Path) -> u32 {
 }
 
 fn capture_path(dir: &Path) -> PathBuf {
-    dir.join("out").join("waits").join("capture.jsonl")
+    dir.join("out").join("wait").join("capture.jsonl")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -251,7 +251,7 @@ async fn ctrl_c_writes_an_incomplete_capture_and_reports() {
         "{end:?}"
     );
     assert!(end.requests > 0, "what was captured before Ctrl-C is kept");
-    assert!(dir.path().join("out/waits/report.json").is_file());
+    assert!(dir.path().join("out/wait/report.json").is_file());
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
         group_members(browser).is_empty(),
@@ -287,7 +287,7 @@ async fn browser_crash_ends_the_run_as_incomplete() {
         end.reason.as_deref().is_some_and(|r| r.contains("browser")),
         "{end:?}"
     );
-    assert!(dir.path().join("out/waits/report.json").is_file());
+    assert!(dir.path().join("out/wait/report.json").is_file());
     server.shutdown().await;
 }
 

@@ -182,9 +182,50 @@ fn write_preferences(profile: &Path) -> std::io::Result<()> {
     )
 }
 
+/// Removes temporary profiles left by runs that were killed (SIGKILL gives no chance to clean up).
+/// A profile is stale when the Chromium that locked it (`SingletonLock` → `host-PID`) is gone.
+fn reap_stale_profiles() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("leakhound-profile-")
+        {
+            continue;
+        }
+        let dir = entry.path();
+        let pid = std::fs::read_link(dir.join("SingletonLock"))
+            .ok()
+            .and_then(|t| {
+                t.to_string_lossy()
+                    .rsplit('-')
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok())
+            });
+        let stale = match pid {
+            Some(pid) => !Path::new(&format!("/proc/{pid}")).exists(),
+            // Never locked: stale once it is an hour old.
+            None => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(3600)),
+        };
+        if stale {
+            tracing::debug!(dir = %dir.display(), "removing a stale browser profile");
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
 impl Chromium {
     /// Starts Chromium with a fresh temporary profile and waits for its DevTools endpoint.
     pub async fn launch(opts: &LaunchOptions) -> Result<Chromium, LaunchError> {
+        reap_stale_profiles();
         let profile = tempfile::Builder::new()
             .prefix("leakhound-profile-")
             .tempdir()

@@ -122,7 +122,12 @@ async fn run(args: RunArgs) -> Result<i32> {
     let mut codes = Vec::new();
     let mut used = std::collections::HashSet::new();
     for (file, scenario) in &scenarios {
-        let mut name = slug(&scenario.name);
+        // One folder per journey, named after its file: `out/symptom-search/report.html`.
+        let stem = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut name = slug(&stem);
         while !used.insert(name.clone()) {
             name.push('-');
             name.push('x');

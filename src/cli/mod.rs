@@ -86,7 +86,7 @@ enum Command {
 /// Options shared by everything that classifies and reports.
 #[derive(Debug, Args, Clone)]
 struct OutputArgs {
-    /// Directory for reports (one subdirectory per journey).
+    /// Directory for reports (one subdirectory per scenario file, named after it).
     #[arg(long, short, default_value = "leakhound-out", value_name = "DIR")]
     out: PathBuf,
     /// Policy file: which vendors may receive which data, thresholds, ignore rules
