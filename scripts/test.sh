@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-chromium.sh
+if ! command -v npm >/dev/null 2>&1; then
+  echo "npm not found; installing Debian's nodejs and npm (for the real tracker library tests)..."
+  SUDO=""; [[ "$(id -u)" != 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
 bash tests/setup/sarif-schema.sh
 bash tests/npm/setup.sh
 cargo test "$@"
