@@ -319,3 +319,62 @@ async fn every_request_the_server_received_is_captured() {
         .any(|r| matches!(r, Record::Snapshot(s) if s.title == "Second page")));
     server.shutdown().await;
 }
+
+/// A page that reports what trackers use to detect automation and the viewport.
+fn probe_site() -> Site {
+    Site::new()
+        .file(
+            "www.site.test",
+            "/",
+            "text/html",
+            b"<!doctype html><meta name=viewport content=\"width=device-width\"><title>probe</title><script>\
+              new Image().src = 'http://px.tracker.test/probe.gif?wd=' + navigator.webdriver + \
+              '&ua=' + encodeURIComponent(navigator.userAgent) + '&w=' + innerWidth;\
+              </script>"
+                .to_vec(),
+        )
+        .tracker_host("*.tracker.test")
+}
+
+async fn probe(adjust: impl FnOnce(&mut leakhound::browser::journey::RunOptions)) -> String {
+    let server = SiteServer::start(probe_site()).await.expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("probe.jsonl");
+    let scenario = common::scenario(
+        "http://www.site.test/",
+        serde_json::json!([{"action": "wait", "ms": 300}]),
+    );
+    let outcome = common::run_offline_with(&scenario, &server, &capture, adjust).await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let received = server.received();
+    server.shutdown().await;
+    received
+        .iter()
+        .find(|r| r.path_only() == "/probe.gif")
+        .map(|r| r.path.clone())
+        .expect("probe pixel received")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn looks_like_a_patients_browser_unless_asked_to_be_honest() {
+    let default = probe(|_| {}).await;
+    assert!(default.contains("wd=false"), "{default}");
+    assert!(!default.contains("Headless"), "{default}");
+    let honest = probe(|o| o.honest = true).await;
+    assert!(
+        honest.contains("Headless"),
+        "--honest-ua keeps the headless user agent: {honest}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mobile_emulation() {
+    let mobile = probe(|o| o.device = Some(leakhound::scenario::model::Device::Mobile)).await;
+    assert!(mobile.contains("w=390"), "{mobile}");
+    assert!(mobile.contains("Mobile"), "{mobile}");
+}

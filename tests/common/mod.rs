@@ -23,9 +23,20 @@ pub fn scenario(start_url: &str, steps: serde_json::Value) -> Scenario {
 
 /// Runs `scenario` offline with every `.test` host (and its subdomains) mapped to `server`.
 pub async fn run_offline(scenario: &Scenario, server: &SiteServer, capture: &Path) -> RunOutcome {
+    run_offline_with(scenario, server, capture, |_| {}).await
+}
+
+/// [`run_offline`] with options adjusted by `adjust`.
+pub async fn run_offline_with(
+    scenario: &Scenario,
+    server: &SiteServer,
+    capture: &Path,
+    adjust: impl FnOnce(&mut RunOptions),
+) -> RunOutcome {
     let mut opts = RunOptions::new(capture.to_path_buf());
     opts.offline = true;
     opts.map = vec![HostRule::parse(&format!("*.test={}", server.addr())).expect("rule")];
+    adjust(&mut opts);
     let render = |t: &str| {
         Ok(RenderedText {
             text: t.to_string(),
