@@ -120,50 +120,41 @@ fn spawn_run(dir: &Path, server: &SiteServer, extra: &[&str]) -> Child {
         .expect("spawn leakhound")
 }
 
-/// Pids of processes whose parent is `pid`.
-fn children_of(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
+/// (pid, state, parent pid, process group) of every process.
+fn processes() -> Vec<(u32, String, u32, u32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
-        return out;
+        return Vec::new();
     };
-    for e in entries.flatten() {
-        let Ok(child) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) {
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_string_lossy().parse::<u32>().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
             // Fields after the command name (which may contain spaces) start after ") ".
-            if let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) {
-                let fields: Vec<&str> = rest.split_whitespace().collect();
-                if fields.get(1).and_then(|p| p.parse::<u32>().ok()) == Some(pid) {
-                    out.push(child);
-                }
-            }
-        }
-    }
-    out
+            let (_, rest) = stat.rsplit_once(") ")?;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let num = |i: usize| fields.get(i).and_then(|f| f.parse::<u32>().ok());
+            Some((pid, fields.first()?.to_string(), num(1)?, num(2)?))
+        })
+        .collect()
 }
 
-/// Every process in process group `pgid`.
+/// Pids of processes whose parent is `pid`.
+fn children_of(pid: u32) -> Vec<u32> {
+    processes()
+        .into_iter()
+        .filter(|p| p.2 == pid)
+        .map(|p| p.0)
+        .collect()
+}
+
+/// Every live (non-zombie) process in process group `pgid`.
 fn group_members(pgid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            if let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) {
-                let fields: Vec<&str> = rest.split_whitespace().collect();
-                let state = fields.first().copied().unwrap_or("");
-                if state != "Z" && fields.get(2).and_then(|p| p.parse::<u32>().ok()) == Some(pgid) {
-                    out.push(pid);
-                }
-            }
-        }
-    }
-    out
+    processes()
+        .into_iter()
+        .filter(|p| p.3 == pgid && p.1 != "Z")
+        .map(|p| p.0)
+        .collect()
 }
 
 /// Waits until leakhound has started Chromium and the journey is under way; returns Chromium's pid.
