@@ -290,6 +290,8 @@ pub fn spawn(
         fetch_headers: HashMap::new(),
         lingering: Vec::new(),
         fetch_seen: HashSet::new(),
+        fetch_bodies: HashMap::new(),
+        answered_locally: HashSet::new(),
         paused_only: HashMap::new(),
         next_id: 0,
         requests_written: 0,
@@ -335,6 +337,10 @@ struct Recorder {
     seen_network: HashSet<String>,
     /// method + URL + body of every request Network reported, to recognise Fetch-only duplicates.
     network_signatures: HashSet<(String, String, Vec<u8>)>,
+    /// Fetch's request bodies for requests Network has not reported yet.
+    fetch_bodies: HashMap<String, Vec<u8>>,
+    /// Network request ids leakhound answered itself (offline mode).
+    answered_locally: HashSet<String>,
     /// Network request ids Fetch has paused (and so handed to the network stack).
     fetch_seen: HashSet<String>,
     /// Finished beacons not yet written.
@@ -619,7 +625,11 @@ impl Recorder {
             Internal::PostData { key, bytes } => {
                 let cap = self.config.body_cap;
                 let ready = if let Some(p) = self.requests.get_mut(&key) {
-                    p.record.body = Some(Body::from_bytes(&bytes, cap));
+                    // Asked too late (the document is gone) the browser answers nothing; a body
+                    // Fetch saw meanwhile is kept.
+                    if !bytes.is_empty() || p.record.body.is_none() {
+                        p.record.body = Some(Body::from_bytes(&bytes, cap));
+                    }
                     p.body_pending = false;
                     p.done
                 } else {
@@ -769,6 +779,12 @@ impl Recorder {
                     }
                     let canceled = p.get("canceled").and_then(Value::as_bool).unwrap_or(false);
                     req.record.fate = if req.response_seen {
+                        Fate::Delivered
+                    } else if canceled
+                        && req.record.beacon
+                        && self.answered_locally.contains(&key.1)
+                    {
+                        // Offline: leakhound itself answered it before the page went away.
                         Fate::Delivered
                     } else if canceled && req.record.beacon && self.fetch_seen.contains(&key.1) {
                         // The page unloaded and cancelled its view of a beacon the browser had
@@ -1058,7 +1074,7 @@ impl Recorder {
 
         self.next_id += 1;
         let cap = self.config.body_cap;
-        let body_bytes = post_data(req);
+        let body_bytes = post_data(req).or_else(|| self.fetch_bodies.remove(&request_id));
         let has_post = req
             .get("hasPostData")
             .and_then(Value::as_bool)
@@ -1196,11 +1212,28 @@ impl Recorder {
             self.fetch_seen.insert(id.clone());
             let pending = self.requests.iter_mut().find(|((_, rid), _)| rid == id);
             let lingering = self.lingering.iter_mut().find(|(_, r)| r.network_id == *id);
+            let cap = self.config.body_cap;
+            let fill = |record: &mut RequestRecord| {
+                merge_headers(&mut record.headers, &headers);
+                if let Some(b) = body.as_deref().filter(|b| !b.is_empty()) {
+                    if record.body.as_ref().is_none_or(|x| x.size == 0) {
+                        record.body = Some(Body::from_bytes(b, cap));
+                    }
+                }
+            };
             match (pending, lingering) {
-                (Some((_, req)), _) => merge_headers(&mut req.record.headers, &headers),
-                (None, Some((_, r))) => merge_headers(&mut r.record.headers, &headers),
+                (Some((_, req)), _) => {
+                    fill(&mut req.record);
+                    if body.as_deref().is_some_and(|b| !b.is_empty()) {
+                        req.body_pending = false;
+                    }
+                }
+                (None, Some((_, r))) => fill(&mut r.record),
                 (None, None) => {
                     self.fetch_headers.insert(id.clone(), headers.clone());
+                    if let Some(b) = &body {
+                        self.fetch_bodies.insert(id.clone(), b.clone());
+                    }
                 }
             }
         }
@@ -1271,6 +1304,11 @@ impl Recorder {
             Err(_) => Disposition::Continue,
         };
         let s = Some(session);
+        if disposition != Disposition::Continue {
+            if let Some(id) = &network_id {
+                self.answered_locally.insert(id.clone());
+            }
+        }
         match disposition {
             Disposition::Continue => {
                 self.cdp

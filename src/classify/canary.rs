@@ -4,7 +4,7 @@
 //! known once the journey visited or typed them, often after trackers already sent them; hence the
 //! classifier reads a capture twice: this pass collects, the second matches.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::capture::record::{
     secret_marker, CanaryKind, JourneyInfo, Record, RequestRecord, StepRecord, TypedValue,
@@ -97,9 +97,14 @@ pub struct Collector {
     searches: BTreeMap<String, String>,
     typed: Vec<TypedValue>,
     steps: Vec<StepRecord>,
-    /// The last URL given to `page`: requests repeat their page URL thousands of times.
-    last_page: String,
+    /// URLs already given to `page` (which is idempotent while the parties stay the same):
+    /// requests repeat a handful of page URLs thousands of times, interleaved across tabs and
+    /// frames. Bounded by [`SEEN_PAGES_MAX`]; cleared whenever the parties change.
+    seen_pages: HashSet<String>,
 }
+
+/// Most page URLs remembered by [`Collector::page`]'s duplicate check before it starts over.
+const SEEN_PAGES_MAX: usize = 4096;
 
 impl Collector {
     pub fn new() -> Collector {
@@ -117,7 +122,7 @@ impl Collector {
     pub fn observe(&mut self, record: &Record) {
         match record {
             Record::Header(h) => {
-                self.last_page.clear();
+                self.seen_pages.clear();
                 self.journey = h.journey.clone();
                 self.parties = Parties::new(&h.journey.start_url, &h.journey.first_party);
                 self.page(&h.journey.start_url);
@@ -154,6 +159,7 @@ impl Collector {
                 // HAR input without a start URL: the first document is the site.
                 if let Some(host) = url_host(url) {
                     self.parties.add_host(&host);
+                    self.seen_pages.clear();
                 }
             }
             self.page(url);
@@ -167,11 +173,13 @@ impl Collector {
 
     /// Remembers a first-party page URL and the search values in its query.
     fn page(&mut self, url: &str) {
-        if url == self.last_page || self.pages.len() > 10_000 || !url.starts_with("http") {
+        if self.pages.len() > 10_000 || !url.starts_with("http") || self.seen_pages.contains(url) {
             return;
         }
-        self.last_page.clear();
-        self.last_page.push_str(url);
+        if self.seen_pages.len() >= SEEN_PAGES_MAX {
+            self.seen_pages.clear();
+        }
+        self.seen_pages.insert(url.to_string());
         let Ok(parsed) = url::Url::parse(url) else {
             return;
         };

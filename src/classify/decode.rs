@@ -58,42 +58,79 @@ pub fn try_base64(data: &[u8]) -> Option<Vec<u8>> {
     // Random ids are base64-alphabet too: decode the first 8 characters and go on only when they
     // start like text or a compressed stream.
     let head = body.get(..8)?;
-    let head = B64.decode(head).or_else(|_| B64URL.decode(head)).ok()?;
-    if !(head
+    // Decoded on the stack: this check runs on nearly every value.
+    let mut head_buf = [0u8; 8];
+    let n = B64
+        .decode_slice(head, &mut head_buf)
+        .or_else(|_| B64URL.decode_slice(head, &mut head_buf))
+        .ok()?;
+    let head = &head_buf[..n];
+    if !((head
         .iter()
         .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace() || *b >= 0x80)
-        || sniff_compressed(&head).is_some())
+        && utf8_so_far(head))
+        || sniff_compressed(head).is_some())
     {
         return None;
     }
-    let mut url = false;
-    let mut std = false;
-    let mut all_hex = true;
-    let mut has_digit_or_upper = false;
-    for &b in body {
-        match b {
-            b'A'..=b'Z' => {
-                has_digit_or_upper = true;
-                all_hex &= b <= b'F';
-            }
-            b'0'..=b'9' => has_digit_or_upper = true,
-            b'a'..=b'z' => all_hex &= b <= b'f',
-            b'-' | b'_' => {
-                url = true;
-                all_hex = false;
-            }
-            b'+' | b'/' => {
-                std = true;
-                all_hex = false;
-            }
-            _ => return None,
-        }
-    }
-    if all_hex || !has_digit_or_upper || (url && std) || body.len() % 4 == 1 {
+    // One table lookup per byte, OR-ed together (no branch per byte).
+    let classes = body
+        .iter()
+        .fold(0u8, |acc, &b| acc | B64_CLASS[usize::from(b)]);
+    let url = classes & C_URL != 0;
+    let std = classes & C_STD != 0;
+    let all_hex = classes & (C_UPPER_OTHER | C_LOWER_OTHER | C_URL | C_STD) == 0;
+    let has_digit_or_upper = classes & (C_UPPER_HEX | C_UPPER_OTHER | C_DIGIT) != 0;
+    if classes & C_INVALID != 0
+        || all_hex
+        || !has_digit_or_upper
+        || (url && std)
+        || body.len() % 4 == 1
+    {
         return None;
     }
     let engine = if url { &B64URL } else { &B64 };
     engine.decode(body).ok()
+}
+
+/// Byte classes for the base64 candidate check in [`try_base64`].
+const C_UPPER_HEX: u8 = 1;
+const C_UPPER_OTHER: u8 = 2;
+const C_DIGIT: u8 = 4;
+const C_LOWER_HEX: u8 = 8;
+const C_LOWER_OTHER: u8 = 16;
+const C_URL: u8 = 32;
+const C_STD: u8 = 64;
+const C_INVALID: u8 = 128;
+
+static B64_CLASS: [u8; 256] = {
+    let mut t = [C_INVALID; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'A'..=b'F' => C_UPPER_HEX,
+            b'G'..=b'Z' => C_UPPER_OTHER,
+            b'0'..=b'9' => C_DIGIT,
+            b'a'..=b'f' => C_LOWER_HEX,
+            b'g'..=b'z' => C_LOWER_OTHER,
+            b'-' | b'_' => C_URL,
+            b'+' | b'/' => C_STD,
+            _ => C_INVALID,
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The value of one hex digit.
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// An even-length hex string of at least [`MIN_ENCODED_LEN`] characters.
@@ -102,15 +139,33 @@ pub fn try_hex(data: &[u8]) -> Option<Vec<u8>> {
     if t.len() < MIN_ENCODED_LEN || t.len() & 1 == 1 {
         return None;
     }
-    // Random ids and hashes are hex too: only decode when the first bytes are printable text.
-    let head = hex::decode(&t[..8]).ok()?;
-    if !head
+    // Random ids and hashes are hex too: only decode when the first bytes are printable text
+    // (decoded on the stack: this check runs on nearly every value).
+    let mut head = [0u8; 4];
+    for (out, pair) in head.iter_mut().zip(t[..8].chunks_exact(2)) {
+        *out = hex_val(pair[0])? << 4 | hex_val(pair[1])?;
+    }
+    if !(head
         .iter()
         .all(|b| b.is_ascii_graphic() || *b == b' ' || *b >= 0x80)
+        && utf8_so_far(&head))
     {
         return None;
     }
     hex::decode(t).ok()
+}
+
+/// False when `head` already holds an invalid UTF-8 sequence (a cut-off one at its end is fine).
+///
+/// Random ids decode to such bytes most of the time. Values of at least [`MIN_ENCODED_LEN`]
+/// characters decode to at least 6 (hex) or 7 (base64) bytes, so an invalid sequence within the
+/// first 4 or 6 bytes means [`is_textual`] would reject the whole result anyway: checking the head
+/// saves decoding it.
+fn utf8_so_far(head: &[u8]) -> bool {
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    }
 }
 
 /// Mostly printable text (what a decoded layer must look like to be worth searching).

@@ -1,9 +1,10 @@
 //! Pass 2: turns hits into findings, and counts every third party into the inventory.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::capture::record::{
-    CaptureSummary, Fate, Initiator, JourneyInfo, RequestRecord, WebSocketRecord, WsFrameRecord,
+    CaptureSummary, Fate, Initiator, JourneyInfo, WebSocketRecord, WsFrameRecord,
 };
 use crate::classify::canary::CanarySet;
 use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, ThirdParty};
@@ -11,6 +12,7 @@ use crate::classify::party::{registrable_domain, url_host, Parties};
 use crate::classify::scan::{ScanHit, Scanner};
 use crate::classify::severity::{page_is_sensitive, severity};
 use crate::classify::signatures::{Meaning, Signatures, VendorMatch};
+use crate::classify::view::RequestView;
 use crate::classify::ClassifyOptions;
 
 /// Channel words that are structure, not parameter names.
@@ -33,7 +35,7 @@ const CHANNEL_WORDS: &[&str] = &[
 /// Where a request came from, for the findings it produces.
 struct Origin<'r> {
     url: &'r str,
-    request_id: String,
+    request_id: Cow<'r, str>,
     method: &'r str,
     fate: &'r Fate,
     step: usize,
@@ -110,7 +112,7 @@ impl<'a> Engine<'a> {
         domain.map(|d| (host, d))
     }
 
-    pub fn request(&mut self, r: &RequestRecord) {
+    pub fn request(&mut self, r: &RequestView<'_>) {
         self.requests_analyzed += 1;
         let sigs = &self.opts.signatures;
         for (i, hop) in r.redirects.iter().enumerate() {
@@ -121,7 +123,7 @@ impl<'a> Engine<'a> {
             let hits = self.scanner.take();
             let origin = Origin {
                 url: &hop.url,
-                request_id: format!("{}~{i}", r.id),
+                request_id: Cow::Owned(format!("{}~{i}", r.id)),
                 method: &r.method,
                 fate: &Fate::Delivered,
                 step: r.step,
@@ -138,7 +140,9 @@ impl<'a> Engine<'a> {
         };
         let scanner = &mut self.scanner;
         scanner.scan_url(&r.url);
-        scanner.scan_headers(&r.headers);
+        for h in &r.headers {
+            scanner.scan_header(&h.name, &h.value);
+        }
         if let Some(body) = &r.body {
             let bytes = body.bytes();
             let accept_flag = r
@@ -177,7 +181,7 @@ impl<'a> Engine<'a> {
         }
         let origin = Origin {
             url: &r.url,
-            request_id: r.id.clone(),
+            request_id: Cow::Borrowed(&r.id),
             method: &r.method,
             fate: &r.fate,
             step: r.step,
@@ -202,7 +206,7 @@ impl<'a> Engine<'a> {
         self.count(&host, &domain, vendor, w.url.len() as u64, 0, 0);
         let origin = Origin {
             url: &w.url,
-            request_id: w.id.clone(),
+            request_id: Cow::Borrowed(&w.id),
             method: "GET",
             fate: &Fate::Delivered,
             step: w.step,
@@ -230,7 +234,7 @@ impl<'a> Engine<'a> {
             .unwrap_or_default();
         let origin = Origin {
             url: &f.url,
-            request_id: f.id.clone(),
+            request_id: Cow::Borrowed(&f.id),
             method: "WS",
             fate: &Fate::Delivered,
             step: f.step,
@@ -307,7 +311,7 @@ impl<'a> Engine<'a> {
                     .cloned()
                     .unwrap_or_default(),
                 page_url: origin.page_url.to_string(),
-                request_id: origin.request_id.clone(),
+                request_id: origin.request_id.to_string(),
                 request_url: origin.url.to_string(),
                 method: origin.method.to_string(),
                 fate: origin.fate.clone(),

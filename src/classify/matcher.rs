@@ -36,6 +36,12 @@ pub struct Matcher {
     ac: Option<AhoCorasick>,
     targets: Vec<Vec<Target>>,
     labels: Vec<Vec<String>>,
+    /// Lower-cased alphanumeric patterns (up to [`WORD_LOOKUP_MAX`] bytes) → pattern slot.
+    words: HashMap<Vec<u8>, usize>,
+    /// `word_lens[n]`: some alphanumeric pattern is `n` bytes long.
+    word_lens: Vec<bool>,
+    /// Some alphanumeric pattern is longer than [`WORD_LOOKUP_MAX`]: long words need the automaton.
+    long_words: bool,
 }
 
 /// Bytes that continue a URL path: a page path only matches where the path really ends.
@@ -90,10 +96,28 @@ impl Matcher {
                 }
             }
         };
+        let mut words = HashMap::new();
+        let mut word_lens = vec![false; WORD_LOOKUP_MAX + 1];
+        let mut long_words = false;
+        for (slot, p) in patterns.into_iter().enumerate() {
+            if p.is_empty() || !p.iter().all(u8::is_ascii_alphanumeric) {
+                continue;
+            }
+            match word_lens.get_mut(p.len()) {
+                Some(seen) => {
+                    *seen = true;
+                    words.insert(p, slot);
+                }
+                None => long_words = true,
+            }
+        }
         Matcher {
             ac,
             targets,
             labels,
+            words,
+            word_lens,
+            long_words,
         }
     }
 
@@ -110,6 +134,12 @@ impl Matcher {
     /// whole one, a first name inside the full name), and so is a search term inside a page title.
     pub fn find(&self, hay: &[u8], kind_of: impl Fn(usize) -> DataKind, out: &mut Vec<Hit>) {
         let Some(ac) = &self.ac else { return };
+        if (hay.len() <= WORD_LOOKUP_MAX || !self.long_words)
+            && hay.iter().all(u8::is_ascii_alphanumeric)
+        {
+            self.find_word(hay, out);
+            return;
+        }
         let first = out.len();
         for m in ac.find_overlapping_iter(hay) {
             let (start, end) = (m.start(), m.end());
@@ -146,7 +176,39 @@ impl Matcher {
             }
         }
     }
+
+    /// [`Matcher::find`] for a value made only of ASCII letters and digits (ids, hashes, tokens:
+    /// most of the bytes trackers send). Inside such a value every match but the whole value is
+    /// glued to a letter or digit and would be rejected by [`bounded`], so one table lookup of the
+    /// whole value replaces the automaton.
+    fn find_word(&self, hay: &[u8], out: &mut Vec<Hit>) {
+        let mut lower = [0u8; WORD_LOOKUP_MAX];
+        let Some(key) = lower.get_mut(..hay.len()) else {
+            // Longer than every alphanumeric pattern (`find` checked `long_words`).
+            return;
+        };
+        if hay.is_empty() || !self.word_lens.get(hay.len()).copied().unwrap_or(false) {
+            return;
+        }
+        for (k, b) in key.iter_mut().zip(hay) {
+            *k = b.to_ascii_lowercase();
+        }
+        let Some(&slot) = self.words.get(&*key) else {
+            return;
+        };
+        for t in &self.targets[slot] {
+            out.push(Hit {
+                canary: t.canary,
+                labels: t.labels,
+                start: 0,
+                end: hay.len(),
+            });
+        }
+    }
 }
+
+/// Alphanumeric patterns up to this length are also indexed for [`Matcher::find_word`].
+const WORD_LOOKUP_MAX: usize = 256;
 
 /// True when the match is not part of a longer word, number or path.
 fn bounded(hay: &[u8], start: usize, end: usize, kind: DataKind) -> bool {
@@ -203,6 +265,24 @@ mod tests {
         assert!(run(&m, &kinds, "name=Janet").is_empty());
         assert!(run(&m, &kinds, "mjane").is_empty());
         assert_eq!(run(&m, &kinds, "\"JANE\"").len(), 1);
+    }
+
+    #[test]
+    fn alphanumeric_values_match_only_whole() {
+        let v = [plain("5d41402abc4b2a76b9719d911017c592"), plain("jane")];
+        let kinds = [DataKind::Identifier];
+        let m = Matcher::build(std::iter::once((DataKind::Identifier, &v[..])));
+        // The lookup path (value is all letters and digits), any case.
+        assert_eq!(run(&m, &kinds, "5D41402ABC4B2A76B9719D911017C592").len(), 1);
+        assert_eq!(run(&m, &kinds, "Jane").len(), 1);
+        // Glued inside a longer id: no match, on either path.
+        assert!(run(&m, &kinds, "ff5d41402abc4b2a76b9719d911017c592").is_empty());
+        assert!(run(&m, &kinds, "janejane").is_empty());
+        // The automaton path still finds it between separators.
+        assert_eq!(
+            run(&m, &kinds, "h=5d41402abc4b2a76b9719d911017c592&n=jane").len(),
+            2
+        );
     }
 
     #[test]

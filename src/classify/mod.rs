@@ -22,6 +22,7 @@ pub mod scan;
 pub mod severity;
 pub mod signatures;
 pub mod variants;
+pub mod view;
 
 #[cfg(test)]
 mod corpus_tests;
@@ -33,7 +34,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::capture::record::{CaptureSummary, Record, RequestRecord, WsFrameRecord};
+use crate::capture::record::{CaptureSummary, Record, WsFrameRecord};
+use view::RequestView;
 use canary::Collector;
 use engine::Engine;
 pub use entities::{EntityError, EntityMap};
@@ -146,7 +148,7 @@ pub fn analyze_capture(
     let mut engine = Engine::new(opts, &set, parties, &summary);
     for_each_line(path, |line_no, line| {
         if line.starts_with(r#"{"type":"request""#) {
-            let r: RequestRecord =
+            let r: RequestView<'_> =
                 serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
             engine.request(&r);
         } else if line.starts_with(r#"{"type":"ws_frame""#) {
@@ -155,7 +157,7 @@ pub fn analyze_capture(
             engine.ws_frame(&f);
         } else if let Some(record) = parse_record(path, line_no, line)? {
             match record {
-                Record::Request(r) => engine.request(&r),
+                Record::Request(r) => engine.request(&RequestView::from(&*r)),
                 Record::WsFrame(f) => engine.ws_frame(&f),
                 Record::WebSocket(w) => engine.websocket(&w),
                 _ => {}
@@ -183,7 +185,7 @@ pub fn analyze_records(
     let mut engine = Engine::new(opts, &set, parties, &summary);
     for r in records {
         match r {
-            Record::Request(r) => engine.request(r),
+            Record::Request(r) => engine.request(&RequestView::from(&**r)),
             Record::WsFrame(f) => engine.ws_frame(f),
             Record::WebSocket(w) => engine.websocket(w),
             _ => {}

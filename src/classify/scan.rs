@@ -135,6 +135,14 @@ impl<'c> Scanner<'c> {
     /// Every header; `Cookie` split into its cookies.
     pub fn scan_headers(&mut self, headers: &[Header]) {
         for h in headers {
+            self.scan_header(&h.name, &h.value);
+        }
+    }
+
+    /// One header (see [`Scanner::scan_headers`]).
+    pub fn scan_header(&mut self, name: &str, value: &str) {
+        let h = HeaderRef { name, value };
+        {
             if h.name.eq_ignore_ascii_case("cookie") {
                 for pair in h.value.split(';') {
                     let pair = pair.trim();
@@ -148,8 +156,12 @@ impl<'c> Scanner<'c> {
                         0,
                     );
                 }
-            } else {
-                let name = h.name.to_ascii_lowercase();
+            } else if !browser_only_header(&h.name) {
+                let name = if h.name.bytes().any(|b| b.is_ascii_uppercase()) {
+                    std::borrow::Cow::Owned(h.name.to_ascii_lowercase())
+                } else {
+                    std::borrow::Cow::Borrowed(h.name)
+                };
                 self.scan_value(
                     h.value.as_bytes(),
                     Chan {
@@ -504,6 +516,44 @@ impl<'c> Scanner<'c> {
         }
         self.buf = buf;
     }
+}
+
+/// A header as [`Scanner::scan_header`] sees it, owned or borrowed from the capture line.
+struct HeaderRef<'h> {
+    name: &'h str,
+    value: &'h str,
+}
+
+/// Headers only the browser writes (the Fetch standard's forbidden request headers, and
+/// `User-Agent`, which Chromium does not let scripts change): their values are browser facts or
+/// the origin, never page data, so they are not searched. `Cookie` and `Referer` are forbidden
+/// too but carry page data, so they are searched; `Accept*` and `Content-Type` can be set by a
+/// script, so they are searched as well.
+fn browser_only_header(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "user-agent",
+        "accept-encoding",
+        "accept-charset",
+        "connection",
+        "content-length",
+        "host",
+        "origin",
+        "dnt",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "upgrade-insecure-requests",
+        "via",
+        "date",
+        "expect",
+    ];
+    let prefixed = |p: &str| {
+        name.get(..p.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(p))
+    };
+    prefixed("sec-") || prefixed("proxy-") || NAMES.iter().any(|n| name.eq_ignore_ascii_case(n))
 }
 
 fn push_segment(path: &mut String, seg: &str) {

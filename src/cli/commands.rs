@@ -250,49 +250,24 @@ fn signatures(dirs: &[PathBuf]) -> Result<i32> {
 }
 
 async fn demo(args: DemoArgs) -> Result<i32> {
-    let server = SiteServer::start(leakhound::demo::site()).await?;
+    use leakhound::demo;
+    let server = SiteServer::start(demo::site()).await?;
     let addr = server.addr();
     eprintln!("Demo hospital served on {addr} (www.mercy-general.test and its portal, trackers included).");
-    let mut run = run_options(&args.browser);
-    run.offline = true;
-    run.map = leakhound::demo::host_map()
-        .iter()
-        .map(|h| HostRule::parse(&format!("{h}={addr}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let policy_path = Path::new("scenarios/demo-policy.json");
-    let report_opts = ReportOptions {
-        classify: ClassifyOptions {
-            signatures: load_signatures(&[])?,
-            entities: None,
-            secrets: Default::default(),
-        },
-        policy: Some(Policy::parse(leakhound::demo::POLICY, policy_path)?),
-        formats: Format::ALL.to_vec(),
-        redact: false,
-    };
-    let password = std::env::var(leakhound::demo::PASSWORD_ENV)
-        .unwrap_or_else(|_| "Tr0ub4dor&3-demo".to_string());
-    let env = move |name: &str| {
-        if name == leakhound::demo::PASSWORD_ENV {
-            Some(password.clone())
-        } else {
-            std::env::var(name).ok()
-        }
-    };
+    let run = demo::run_options(run_options(&args.browser), addr)?;
+    let report_opts = demo::report_options(Format::ALL.to_vec())?;
+    let env = demo::env_lookup();
     let mut codes = Vec::new();
     let mut html = Vec::new();
-    for (file, text) in leakhound::demo::SCENARIOS {
-        let stem = file.trim_end_matches(".json");
-        if args.only.as_deref().is_some_and(|o| o != stem) {
+    for journey in demo::journeys()? {
+        if args.only.as_deref().is_some_and(|o| o != journey.stem) {
             continue;
         }
-        let display = format!("scenarios/demo/{file}");
-        let scenario = leakhound::scenario::parse_str(&display, text)?;
-        let out_dir = args.out.join(stem);
-        let progress = progress_printer(scenario.name.clone());
+        let out_dir = args.out.join(journey.stem);
+        let progress = progress_printer(journey.scenario.name.clone());
         let audit = audit_scenario(
-            &scenario,
-            &display,
+            &journey.scenario,
+            &journey.file,
             &env,
             &run,
             &report_opts,
@@ -310,6 +285,11 @@ async fn demo(args: DemoArgs) -> Result<i32> {
         );
         codes.push(audit.exit_code);
     }
+    if let Some(only) = &args.only {
+        if codes.is_empty() {
+            bail!("no demo journey named {only:?} (symptom-search, portal-login, appointment-booking)");
+        }
+    }
     if !html.is_empty() {
         println!("\nOpen the HTML reports:");
         for p in &html {
@@ -317,7 +297,9 @@ async fn demo(args: DemoArgs) -> Result<i32> {
         }
     }
     if args.serve {
-        eprintln!("Serving the demo site on {addr}; map its hosts to it, e.g. leakhound run --offline --map '*.test={addr}'. Ctrl-C to stop.");
+        eprintln!(
+            "Serving the demo site on {addr}; e.g. leakhound run --offline --map '*.test={addr}' FILE. Ctrl-C to stop."
+        );
         let _ = tokio::signal::ctrl_c().await;
     }
     server.shutdown().await;

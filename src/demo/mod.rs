@@ -10,8 +10,17 @@
 //! The planted flows (what must be found) and negative controls (what must not) are listed in
 //! `tests/fixtures/demo-expected.json`.
 
+use std::net::SocketAddr;
+use std::path::Path;
+
 use include_dir::{include_dir, Dir};
 
+use crate::browser::journey::RunOptions;
+use crate::capture::offline::{HostRule, MapError};
+use crate::classify::{ClassifyOptions, SignatureError, Signatures};
+use crate::pipeline::ReportOptions;
+use crate::report::{Format, Policy, PolicyError};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::serve::{Role, Site};
 
 static SITE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/src/demo/site");
@@ -41,8 +50,92 @@ pub const SCENARIOS: [(&str, &str); 3] = [
 /// The demo policy (`scenarios/demo-policy.json`): allows the scheduling vendor with a BAA.
 pub const POLICY: &str = include_str!("../../scenarios/demo-policy.json");
 
+/// Where [`POLICY`] lives in the repository, as reports name it.
+pub const POLICY_PATH: &str = "scenarios/demo-policy.json";
+
 /// The environment variable holding the demo patient's portal password.
 pub const PASSWORD_ENV: &str = "LEAKHOUND_DEMO_PASSWORD";
+
+/// The demo patient's portal password when [`PASSWORD_ENV`] is not set. Not a real secret: the
+/// demo portal accepts anything, and the value only has to be recognisable when it leaks.
+pub const DEFAULT_PASSWORD: &str = "Tr0ub4dor&3-demo";
+
+/// Why the demo could not be set up. Every case is a bug in the bundled files, not user input.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Map(#[from] MapError),
+    #[error(transparent)]
+    Signatures(#[from] SignatureError),
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+}
+
+/// One demo journey, parsed.
+#[derive(Debug, Clone)]
+pub struct DemoJourney {
+    /// The file stem (`symptom-search`): the folder its outputs go to.
+    pub stem: &'static str,
+    /// The path reports name (`scenarios/demo/symptom-search.json`).
+    pub file: String,
+    pub scenario: Scenario,
+}
+
+/// The demo journeys of [`SCENARIOS`], parsed, in order.
+pub fn journeys() -> Result<Vec<DemoJourney>, DemoError> {
+    SCENARIOS
+        .iter()
+        .map(|(file, text)| {
+            let display = format!("scenarios/demo/{file}");
+            let scenario = crate::scenario::parse_str(&display, text)?;
+            Ok(DemoJourney {
+                stem: file.trim_end_matches(".json"),
+                file: display,
+                scenario,
+            })
+        })
+        .collect()
+}
+
+/// `base` (the user's browser choices) made into the demo's run: offline, with every host of
+/// [`HOSTS`] mapped to the demo server at `addr`, so nothing leaves the machine.
+pub fn run_options(mut base: RunOptions, addr: SocketAddr) -> Result<RunOptions, DemoError> {
+    base.offline = true;
+    base.map = host_map()
+        .iter()
+        .map(|h| HostRule::parse(&format!("{h}={addr}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(base)
+}
+
+/// How the demo classifies and reports: bundled signatures, the demo policy, `formats`.
+pub fn report_options(formats: Vec<Format>) -> Result<ReportOptions, DemoError> {
+    Ok(ReportOptions {
+        classify: ClassifyOptions {
+            signatures: Signatures::bundled()?,
+            entities: None,
+            secrets: Default::default(),
+        },
+        policy: Some(Policy::parse(POLICY, Path::new(POLICY_PATH))?),
+        formats,
+        redact: false,
+    })
+}
+
+/// The `{{env.NAME}}` lookup of the demo journeys: the portal password from [`PASSWORD_ENV`] (or
+/// [`DEFAULT_PASSWORD`]), anything else from the process environment.
+pub fn env_lookup() -> impl Fn(&str) -> Option<String> + Send + Sync {
+    let password = std::env::var(PASSWORD_ENV).unwrap_or_else(|_| DEFAULT_PASSWORD.to_string());
+    move |name: &str| {
+        if name == PASSWORD_ENV {
+            Some(password.clone())
+        } else {
+            std::env::var(name).ok()
+        }
+    }
+}
 
 /// What a demo host is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
