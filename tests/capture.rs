@@ -378,3 +378,83 @@ async fn mobile_emulation() {
     assert!(mobile.contains("w=390"), "{mobile}");
     assert!(mobile.contains("Mobile"), "{mobile}");
 }
+
+/// Live mode (no Fetch interception except for beacons): the browser talks to the fixture server
+/// directly through a resolver rule, and every request it sent is still captured, unload beacons
+/// included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_mode_captures_everything_including_unload_beacons() {
+    let server = SiteServer::start(fixture_site()).await.expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("live.jsonl");
+    let scenario = common::scenario(
+        "http://www.site.test/",
+        serde_json::json!([
+            {"action": "wait", "ms": 700},
+            {"action": "click", "selector": "#next"}
+        ]),
+    );
+    let rules = format!("--host-resolver-rules=MAP *.test {}", server.addr());
+    let outcome = common::run_offline_with(&scenario, &server, &capture, |o| {
+        o.offline = false;
+        o.map.clear();
+        o.chromium_args = vec![rules];
+    })
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let records = common::read_capture(&capture);
+    let requests: Vec<&RequestRecord> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Request(r) => Some(r.as_ref()),
+            _ => None,
+        })
+        .collect();
+    let received = server.received();
+    let mut missing = Vec::new();
+    for r in received.iter().filter(|r| r.kind == ReceivedKind::Http) {
+        let host = leakhound::serve::normalize_host(&r.host);
+        let hop = requests
+            .iter()
+            .any(|c| c.redirects.iter().any(|h| h.url.contains(&r.path)));
+        if !hop
+            && !requests
+                .iter()
+                .any(|c| same_request(c, &r.method, &host, &r.path, &r.body))
+        {
+            missing.push(format!("{} {host}{}", r.method, r.path));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "missing from the live capture: {missing:#?}"
+    );
+    for path in [
+        "/exit",
+        "/delayed",
+        "/second.gif",
+        "/from-worker",
+        "/iframe-pixel.gif",
+    ] {
+        assert!(
+            received.iter().any(|r| r.path_only() == path),
+            "server never got {path}"
+        );
+    }
+    let exit = requests
+        .iter()
+        .find(|r| r.url.ends_with("/exit"))
+        .expect("exit beacon captured");
+    assert!(
+        exit.body
+            .as_ref()
+            .is_some_and(|b| b.data.contains("www.site.test")),
+        "{exit:?}"
+    );
+    server.shutdown().await;
+}
