@@ -35,13 +35,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::capture::record::{CaptureSummary, Record, WsFrameRecord};
-use view::RequestView;
 use canary::Collector;
 use engine::Engine;
 pub use entities::{EntityError, EntityMap};
 pub use finding::{Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
 pub use identity::{load_identity, IdentityError, IdentityFile};
 pub use signatures::{SignatureError, Signatures};
+use view::RequestView;
 
 /// What the classifier needs besides the capture.
 #[derive(Debug, Clone, Default)]

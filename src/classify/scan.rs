@@ -156,7 +156,7 @@ impl<'c> Scanner<'c> {
                         0,
                     );
                 }
-            } else if !browser_only_header(&h.name) {
+            } else if !browser_only_header(h.name) {
                 let name = if h.name.bytes().any(|b| b.is_ascii_uppercase()) {
                     std::borrow::Cow::Owned(h.name.to_ascii_lowercase())
                 } else {

@@ -205,7 +205,10 @@ mod tests {
         let v: RequestView<'_> = serde_json::from_str(&text).unwrap();
         assert_eq!(v.id, "r1");
         assert_eq!(v.step, 2);
-        assert!(matches!(v.url, Cow::Borrowed(_)), "plain strings are borrowed");
+        assert!(
+            matches!(v.url, Cow::Borrowed(_)),
+            "plain strings are borrowed"
+        );
         assert_eq!(v.header("referer"), Some("https://www.mercy.test/a \"q\""));
         let body = v.body.as_ref().map(|b| b.bytes().into_owned());
         assert_eq!(body.as_deref(), Some(&b"{\"a\":\"b\"}"[..]));
