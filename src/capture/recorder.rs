@@ -47,6 +47,8 @@ pub struct RecorderConfig {
     pub emulation: Option<Emulation>,
     /// Resolve initiator stacks (Debugger domain). Costs some speed; on by default.
     pub stacks: bool,
+    /// Live mode: also pause beacons in the Fetch domain (a second channel for unload beacons).
+    pub fetch_beacons: bool,
 }
 
 impl Default for RecorderConfig {
@@ -58,6 +60,7 @@ impl Default for RecorderConfig {
             offline: None,
             emulation: None,
             stacks: true,
+            fetch_beacons: std::env::var_os("LEAKHOUND_FETCH_BEACONS").is_some(),
         }
     }
 }
@@ -929,16 +932,19 @@ impl Recorder {
             s,
         );
         // Offline, every request pauses in Fetch so that leakhound decides where it goes. Live,
-        // only beacons do: Fetch is the one domain that sees keepalive beacons sent while a page
-        // unloads, and pausing every request would cost a round trip each (measured: +39 % wall
-        // time on a 2,000-request journey, against +2 % without it; docs/benchmarks.md).
-        let patterns = if self.config.offline.is_some() {
-            json!([{"urlPattern": "*", "requestStage": "Request"}])
-        } else {
-            json!([{"urlPattern": "*", "resourceType": "Ping", "requestStage": "Request"}])
-        };
-        self.cdp
-            .send("Fetch.enable", json!({ "patterns": patterns }), s);
+        // Fetch stays off: merely enabling it sends every request through DevTools interception
+        // (measured +40 % wall time on a 2,000-request journey), while Network, with RenderDocument
+        // disabled, already reports unload beacons (tests/capture.rs, live mode). Setting
+        // LEAKHOUND_FETCH_BEACONS pauses beacons in Fetch too, as a second channel.
+        if self.config.offline.is_some() || self.config.fetch_beacons {
+            let patterns = if self.config.offline.is_some() {
+                json!([{"urlPattern": "*", "requestStage": "Request"}])
+            } else {
+                json!([{"urlPattern": "*", "resourceType": "Ping", "requestStage": "Request"}])
+            };
+            self.cdp
+                .send("Fetch.enable", json!({ "patterns": patterns }), s);
+        }
         if matches!(
             kind,
             TargetKind::Page | TargetKind::Popup | TargetKind::Iframe
