@@ -294,7 +294,7 @@ async fn steps(
     for (index, step) in all {
         let label = step.describe();
         progress(index, total, &label);
-        begin_step(driver.recorder.clone(), index, step.action.name(), &label);
+        begin_step(&driver.recorder, index, step.action.name(), &label);
         counter.store(index + 1, Ordering::SeqCst);
         let result = driver.run_step(index, step).await;
         let (shot, error) = match result {
@@ -317,12 +317,7 @@ async fn steps(
     }
     let leave_index = total - 1;
     progress(leave_index, total, "leave the site (exit beacons)");
-    begin_step(
-        driver.recorder.clone(),
-        leave_index,
-        "leave",
-        "leave the site",
-    );
+    begin_step(&driver.recorder, leave_index, "leave", "leave the site");
     counter.store(leave_index + 1, Ordering::SeqCst);
     let deadline = Instant::now() + Duration::from_secs(15);
     let left = driver.navigate(&scenario.leave.url, deadline).await;
@@ -342,7 +337,7 @@ async fn steps(
     }
 }
 
-fn begin_step(recorder: RecorderHandle, index: usize, action: &str, label: &str) {
+fn begin_step(recorder: &RecorderHandle, index: usize, action: &str, label: &str) {
     recorder.shared().set_step(index);
     recorder.write(Record::Step(StepRecord {
         index,

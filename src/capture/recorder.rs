@@ -1249,26 +1249,33 @@ impl Recorder {
             session.to_string(),
             network_id.clone().unwrap_or_else(|| fetch_id.clone()),
         );
-        let pending_twin = network_id.is_none().then(|| {
-            let body_bytes = body.clone().unwrap_or_default();
-            self.requests.values_mut().find(|r| {
-                r.record.method == method
-                    && r.record.url == url_text
-                    && r.record.body.as_ref().map(Body::bytes).unwrap_or_default() == body_bytes
-            })
-        });
-        let body_bytes = body.clone().unwrap_or_default();
-        let lingering_twin = self.lingering.iter_mut().find(|(_, l)| {
-            let r = &l.record;
-            r.method == method
-                && r.url == url_text
-                && r.body.as_ref().map(Body::bytes).unwrap_or_default() == body_bytes
-        });
-        if let Some(Some(twin)) = pending_twin {
-            merge_headers(&mut twin.record.headers, &headers);
-        } else if let Some((_, twin)) = lingering_twin.filter(|_| network_id.is_none()) {
-            merge_headers(&mut twin.record.headers, &headers);
-        } else if !self.seen_network.contains(&key.1) {
+        // A beacon Fetch saw without a network id may be one Network already reports: same method,
+        // URL and body. Its headers complete that record instead of making a second one.
+        let mut merged = false;
+        if network_id.is_none() {
+            let sig = (
+                method.clone(),
+                url_text.clone(),
+                body.clone().unwrap_or_default(),
+            );
+            let twin = match self
+                .requests
+                .values_mut()
+                .find(|r| signature(&r.record) == sig)
+            {
+                Some(pending) => Some(&mut pending.record),
+                None => self
+                    .lingering
+                    .iter_mut()
+                    .find(|(_, l)| signature(&l.record) == sig)
+                    .map(|(_, l)| &mut l.record),
+            };
+            if let Some(record) = twin {
+                merge_headers(&mut record.headers, &headers);
+                merged = true;
+            }
+        }
+        if !merged && !self.seen_network.contains(&key.1) {
             let offline = self.config.offline.is_some();
             let record = RequestRecord {
                 id: key.1.clone(),
