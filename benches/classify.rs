@@ -10,13 +10,13 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use flate2::write::GzEncoder;
 use leakhound::capture::record::{
     Body, Canary, CanaryKind, CaptureHeader, EndRecord, Fate, Header, JourneyInfo, Record,
     RequestRecord, SnapshotRecord, StepRecord, TypedValue,
 };
-use leakhound::classify::{analyze_capture, ClassifyOptions, Signatures};
+use leakhound::classify::{analyze_capture, analyze_capture_with, ClassifyOptions, Signatures};
 
 const REQUESTS: usize = 100_000;
 const SITE: &str = "https://www.mercy-health.test";
@@ -104,10 +104,10 @@ fn identity() -> Vec<Canary> {
     ]
 }
 
-fn request(rng: &mut Rng, i: usize) -> RequestRecord {
+fn request(rng: &mut Rng, i: usize, total: usize) -> RequestRecord {
     let (path, title) = PAGES[i % PAGES.len()];
     let page = format!("{SITE}{path}");
-    let step = i * PAGES.len() / REQUESTS;
+    let step = i * PAGES.len() / total;
     let mut headers = vec![
         Header {
             name: "User-Agent".into(),
@@ -274,7 +274,7 @@ fn write_capture(path: &Path, requests: usize) -> u64 {
         }));
     }
     for i in 0..requests {
-        line(&Record::Request(Box::new(request(&mut rng, i))));
+        line(&Record::Request(Box::new(request(&mut rng, i, requests))));
     }
     line(&Record::End(EndRecord {
         requests,
@@ -284,6 +284,7 @@ fn write_capture(path: &Path, requests: usize) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
+/// `VmHWM` (peak resident set) of this process, in kB.
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -295,20 +296,93 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-fn bench(c: &mut Criterion) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("bench.jsonl");
-    let size = write_capture(&path, REQUESTS);
-    let opts = ClassifyOptions {
+/// Child mode (`LH_CLASSIFY_CHILD=MODE:PATH`): analyse one capture in a fresh process and print
+/// `findings seconds peak_kb`, so each size's peak memory is measured on its own.
+fn child(spec: &str) {
+    let (mode, path) = spec.split_once(':').expect("MODE:PATH");
+    let opts = options();
+    let start = Instant::now();
+    let findings = match mode {
+        "stream" => {
+            let mut n = 0usize;
+            analyze_capture_with(Path::new(path), &opts, |f| {
+                n += 1;
+                black_box(f);
+            })
+            .expect("analysis");
+            n
+        }
+        _ => analyze_capture(Path::new(path), &opts)
+            .expect("analysis")
+            .1
+            .findings
+            .len(),
+    };
+    let secs = start.elapsed().as_secs_f64();
+    println!("{findings} {secs} {}", peak_rss_kb());
+}
+
+fn options() -> ClassifyOptions {
+    ClassifyOptions {
         signatures: Signatures::bundled().expect("bundled signatures"),
         ..Default::default()
-    };
+    }
+}
 
-    // One plain timed run for the closing note, with the numbers that matter.
-    let rss_before = peak_rss_kb();
-    let start = Instant::now();
+/// Runs [`child`] for `mode` on `path`: (findings, seconds, peak RSS kB).
+fn measure(mode: &str, path: &Path) -> (u64, f64, u64) {
+    let exe = std::env::current_exe().expect("own path");
+    let out = std::process::Command::new(exe)
+        .env("LH_CLASSIFY_CHILD", format!("{mode}:{}", path.display()))
+        .output()
+        .expect("run child");
+    assert!(out.status.success(), "child failed: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut it = text.split_whitespace();
+    let mut next = || it.next().expect("child output").to_string();
+    (
+        next().parse().expect("findings"),
+        next().parse().expect("seconds"),
+        next().parse().expect("kB"),
+    )
+}
+
+/// Peak memory by capture size: streaming must stay flat, the kept list grows with findings.
+fn memory_by_size(dir: &Path) {
+    let sizes: Vec<usize> = std::env::var("LH_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![REQUESTS / 4, REQUESTS, REQUESTS * 3]);
+    println!(
+        "{:>9} {:>8} | {:>9} {:>10} {:>9} | {:>9} {:>10} {:>9}",
+        "requests", "MB", "findings", "stream/s", "stream kB", "", "keep-all/s", "keep kB"
+    );
+    for n in sizes {
+        let path = dir.join(format!("mem-{n}.jsonl"));
+        let size = write_capture(&path, n);
+        let (found, secs, kb) = measure("stream", &path);
+        let (kept, secs_keep, kb_keep) = measure("keep", &path);
+        assert_eq!(found, kept, "streaming and keeping find the same");
+        println!(
+            "{n:>9} {:>8.1} | {found:>9} {:>10.0} {kb:>9} | {:>9} {:>10.0} {kb_keep:>9}",
+            size as f64 / 1e6,
+            n as f64 / secs,
+            "",
+            n as f64 / secs_keep,
+        );
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    if std::env::var_os("LH_BENCH_SKIP_MEMORY").is_none() {
+        memory_by_size(dir.path());
+    }
+    let path = dir.path().join("bench.jsonl");
+    let size = write_capture(&path, REQUESTS);
+    let opts = options();
     let (_, analysis) = analyze_capture(&path, &opts).expect("analysis");
-    let secs = start.elapsed().as_secs_f64();
     println!(
         "synthetic capture: {REQUESTS} requests, {:.1} MB ({} B/request); {} findings, {} groups",
         size as f64 / 1e6,
@@ -316,22 +390,38 @@ fn bench(c: &mut Criterion) {
         analysis.findings.len(),
         analysis.groups.len()
     );
-    println!(
-        "single run: {secs:.3} s = {:.0} requests/s; peak RSS {} kB (before run {} kB)",
-        REQUESTS as f64 / secs,
-        peak_rss_kb(),
-        rss_before
-    );
+    drop(analysis);
 
     let mut group = c.benchmark_group("classify");
     group.throughput(Throughput::Elements(REQUESTS as u64));
     group.sample_size(10);
-    group.measurement_time(std::time::Duration::from_secs(10));
+    group.measurement_time(std::time::Duration::from_secs(12));
+    // What `leakhound run`/`analyze` do: every finding kept for the reports.
     group.bench_function("analyze_capture_100k", |b| {
         b.iter(|| black_box(analyze_capture(&path, &opts).expect("analysis")))
+    });
+    // The classifier streaming its findings out (counted, not kept): flat memory.
+    group.bench_function("analyze_capture_with_100k", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            let r = analyze_capture_with(&path, &opts, |f| {
+                n += 1;
+                black_box(f);
+            })
+            .expect("analysis");
+            black_box((r, n))
+        })
     });
     group.finish();
 }
 
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(spec) = std::env::var("LH_CLASSIFY_CHILD") {
+        child(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

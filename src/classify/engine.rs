@@ -1,4 +1,9 @@
 //! Pass 2: turns hits into findings, and counts every third party into the inventory.
+//!
+//! Findings leave the engine as they are made ([`Engine::drain`] after every record): the engine
+//! itself keeps only what is bounded by the journey — one group per domain × kind × canary, one
+//! inventory entry per third party — so its memory does not grow with the number of requests or
+//! findings. Whoever drains decides whether the full list is kept, written out, or only counted.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -66,7 +71,13 @@ pub struct Engine<'a> {
     /// Host → registrable domain, `None` for first-party hosts.
     hosts: HashMap<String, Option<String>>,
     scanner: Scanner<'a>,
-    findings: Vec<Finding>,
+    /// Findings of the current record, until [`Engine::drain`].
+    pending: Vec<Finding>,
+    /// Findings made so far (drained or not): the index the next one gets.
+    emitted: usize,
+    groups: Vec<FindingGroup>,
+    /// Domain → canary index → index into `groups`. A canary index stands for one kind × key.
+    group_index: HashMap<String, HashMap<usize, usize>>,
     parties_seen: BTreeMap<String, PartyEntry>,
     requests_analyzed: usize,
 }
@@ -95,7 +106,10 @@ impl<'a> Engine<'a> {
             sockets: HashMap::new(),
             hosts: HashMap::new(),
             scanner: Scanner::new(set),
-            findings: Vec::new(),
+            pending: Vec::new(),
+            emitted: 0,
+            groups: Vec::new(),
+            group_index: HashMap::new(),
             parties_seen: BTreeMap::new(),
             requests_analyzed: 0,
         }
@@ -291,7 +305,7 @@ impl<'a> Engine<'a> {
                 .or_default()
                 .kinds
                 .insert(c.kind);
-            self.findings.push(Finding {
+            let finding = Finding {
                 kind: c.kind,
                 sub_kind: c.sub_kind.clone(),
                 canary: c.key.clone(),
@@ -318,13 +332,82 @@ impl<'a> Engine<'a> {
                 initiator_url: origin.initiator.url.clone(),
                 stack: origin.initiator.stack.clone(),
                 evidence: Some(hit.evidence),
-            });
+            };
+            self.add_to_group(hit.canary, &finding);
+            self.pending.push(finding);
         }
     }
 
+    /// Counts `f` (the `emitted`-th finding) into its domain × kind × canary group.
+    fn add_to_group(&mut self, canary: usize, f: &Finding) {
+        let index = self.emitted;
+        self.emitted += 1;
+        let by_canary = match self.group_index.get_mut(&f.domain) {
+            Some(m) => m,
+            None => self.group_index.entry(f.domain.clone()).or_default(),
+        };
+        let slot = *by_canary.entry(canary).or_insert_with(|| {
+            self.groups.push(FindingGroup {
+                domain: f.domain.clone(),
+                vendor: f.vendor.clone(),
+                kind: f.kind,
+                sub_kind: f.sub_kind.clone(),
+                canary: f.canary.clone(),
+                value: f.value.clone(),
+                severity: f.severity,
+                occurrences: 0,
+                delivered: 0,
+                initiated_only: 0,
+                channels: Vec::new(),
+                encodings: Vec::new(),
+                steps: Vec::new(),
+                first: index,
+            });
+            self.groups.len() - 1
+        });
+        let g = &mut self.groups[slot];
+        g.occurrences += 1;
+        match f.fate {
+            Fate::Delivered => g.delivered += 1,
+            // A failed request is no proof the data left either.
+            Fate::Initiated | Fate::Failed { .. } => g.initiated_only += 1,
+        }
+        g.severity = g.severity.max(f.severity);
+        if g.vendor.is_none() {
+            g.vendor.clone_from(&f.vendor);
+        }
+        if !g.channels.contains(&f.channel) {
+            g.channels.push(f.channel.clone());
+        }
+        if !g.encodings.iter().any(|e| same_encoding(e, &f.encoding)) {
+            g.encodings.push(f.encoding_label());
+        }
+        if !g.steps.contains(&f.step) {
+            g.steps.push(f.step);
+        }
+    }
+
+    /// Hands out the findings made since the last call, in order.
+    pub fn drain(&mut self) -> std::vec::Drain<'_, Finding> {
+        self.pending.drain(..)
+    }
+
     /// Groups, inventory and totals. `summary` supplies the snapshot cookies.
-    pub fn finish(self, summary: &CaptureSummary) -> Analysis {
-        let groups = group(&self.findings);
+    ///
+    /// The returned analysis has no findings: they were [drained](Engine::drain) (any left
+    /// undrained are included). Each group's `first` counts findings in the order they were made.
+    pub fn finish(mut self, summary: &CaptureSummary) -> Analysis {
+        let mut groups = std::mem::take(&mut self.groups);
+        for g in &mut groups {
+            g.steps.sort_unstable();
+        }
+        groups.sort_by(|a, b| {
+            b.severity
+                .cmp(&a.severity)
+                .then(a.domain.cmp(&b.domain))
+                .then(a.kind.cmp(&b.kind))
+                .then(a.canary.cmp(&b.canary))
+        });
         let sigs: &Signatures = &self.opts.signatures;
         let mut inventory: Vec<ThirdParty> = self
             .parties_seen
@@ -373,7 +456,7 @@ impl<'a> Engine<'a> {
                 .then(a.domain.cmp(&b.domain))
         });
         Analysis {
-            findings: self.findings,
+            findings: self.pending,
             groups,
             inventory,
             signatures_version: sigs.version().to_string(),
@@ -431,57 +514,24 @@ fn parameter_meaning(vendor: Option<VendorMatch<'_>>, channel: &str) -> Option<M
     })
 }
 
-/// domain × kind × canary, gravest first.
-fn group(findings: &[Finding]) -> Vec<FindingGroup> {
-    let mut map: BTreeMap<(String, DataKind, String), FindingGroup> = BTreeMap::new();
-    for (i, f) in findings.iter().enumerate() {
-        let g = map.entry(f.group_key()).or_insert_with(|| FindingGroup {
-            domain: f.domain.clone(),
-            vendor: f.vendor.clone(),
-            kind: f.kind,
-            sub_kind: f.sub_kind.clone(),
-            canary: f.canary.clone(),
-            value: f.value.clone(),
-            severity: f.severity,
-            occurrences: 0,
-            delivered: 0,
-            initiated_only: 0,
-            channels: Vec::new(),
-            encodings: Vec::new(),
-            steps: Vec::new(),
-            first: i,
-        });
-        g.occurrences += 1;
-        match f.fate {
-            Fate::Delivered => g.delivered += 1,
-            // A failed request is no proof the data left either.
-            Fate::Initiated | Fate::Failed { .. } => g.initiated_only += 1,
+/// Whether the encoding chain `chain` renders as `label` (see [`Finding::encoding_label`]),
+/// without rendering it.
+fn same_encoding(label: &str, chain: &[String]) -> bool {
+    if chain.is_empty() {
+        return label == "plain";
+    }
+    let mut rest = label;
+    for (i, step) in chain.iter().enumerate() {
+        if i > 0 {
+            match rest.strip_prefix(" → ") {
+                Some(r) => rest = r,
+                None => return false,
+            }
         }
-        g.severity = g.severity.max(f.severity);
-        if g.vendor.is_none() {
-            g.vendor = f.vendor.clone();
-        }
-        if !g.channels.contains(&f.channel) {
-            g.channels.push(f.channel.clone());
-        }
-        let enc = f.encoding_label();
-        if !g.encodings.contains(&enc) {
-            g.encodings.push(enc);
-        }
-        if !g.steps.contains(&f.step) {
-            g.steps.push(f.step);
+        match rest.strip_prefix(step.as_str()) {
+            Some(r) => rest = r,
+            None => return false,
         }
     }
-    let mut groups: Vec<FindingGroup> = map.into_values().collect();
-    for g in &mut groups {
-        g.steps.sort_unstable();
-    }
-    groups.sort_by(|a, b| {
-        b.severity
-            .cmp(&a.severity)
-            .then(a.domain.cmp(&b.domain))
-            .then(a.kind.cmp(&b.kind))
-            .then(a.canary.cmp(&b.canary))
-    });
-    groups
+    rest.is_empty()
 }

@@ -30,6 +30,7 @@ mod corpus_tests;
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -71,6 +72,9 @@ pub enum ClassifyError {
     Signatures(#[from] SignatureError),
 }
 
+/// Bytes read from the capture at a time.
+const READ_BUFFER: usize = 1 << 18;
+
 /// Record types this version knows; other types are skipped (forward compatibility).
 const KNOWN_TYPES: &[&str] = &[
     "header",
@@ -107,29 +111,49 @@ struct LightFrame<'a> {
     page_url: std::borrow::Cow<'a, str>,
 }
 
-/// Analyses a JSON Lines capture file in two streaming passes.
+/// Analyses a JSON Lines capture file in two streaming passes, keeping every finding.
 ///
 /// A capture without an `end` record is incomplete but still analysed; unknown record types are
 /// skipped; a malformed line is an error naming the file and line (except a cut-off last line
 /// without a newline, the trace of a crash mid-write, which is skipped with a warning).
+///
+/// The full findings list grows with the capture; [`analyze_capture_with`] streams it instead.
 pub fn analyze_capture(
     path: &Path,
     opts: &ClassifyOptions,
 ) -> Result<(CaptureSummary, Analysis), ClassifyError> {
+    let mut findings = Vec::new();
+    let (summary, mut analysis) = analyze_capture_with(path, opts, |f| findings.push(f))?;
+    findings.append(&mut analysis.findings);
+    analysis.findings = findings;
+    Ok((summary, analysis))
+}
+
+/// [`analyze_capture`] that hands each finding to `on_finding` as soon as it is made, in order,
+/// and keeps none: the returned [`Analysis`] has groups (whose `first` is the 0-based position of
+/// their first finding in that order), the inventory and the totals, but an empty `findings`.
+///
+/// Memory stays flat however large the capture: lines are read one at a time, and what the
+/// classifier holds (canaries, groups, third parties) is bounded by the journey, not by the
+/// number of requests or findings.
+pub fn analyze_capture_with(
+    path: &Path,
+    opts: &ClassifyOptions,
+    mut on_finding: impl FnMut(Finding),
+) -> Result<(CaptureSummary, Analysis), ClassifyError> {
     let mut summary = CaptureSummary::default();
     let mut collector = Collector::new();
     for_each_line(path, |line_no, line| {
-        if let Some(rest) = line.strip_prefix(r#"{"type":"request""#) {
-            let _ = rest;
+        if line.starts_with(br#"{"type":"request""#) {
             let r: LightRequest<'_> =
-                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
             summary.requests += 1;
             collector.observe_request_parts(&r.page_url, &r.resource_type, &r.url);
             return Ok(());
         }
-        if line.starts_with(r#"{"type":"ws_frame""#) {
+        if line.starts_with(br#"{"type":"ws_frame""#) {
             let f: LightFrame<'_> =
-                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
             summary.ws_frames += 1;
             collector.observe(&Record::WsFrame(WsFrameRecord {
                 page_url: f.page_url.into_owned(),
@@ -147,13 +171,13 @@ pub fn analyze_capture(
     let set = collector.finish(&opts.secrets);
     let mut engine = Engine::new(opts, &set, parties, &summary);
     for_each_line(path, |line_no, line| {
-        if line.starts_with(r#"{"type":"request""#) {
+        if line.starts_with(br#"{"type":"request""#) {
             let r: RequestView<'_> =
-                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
             engine.request(&r);
-        } else if line.starts_with(r#"{"type":"ws_frame""#) {
+        } else if line.starts_with(br#"{"type":"ws_frame""#) {
             let f: WsFrameRecord =
-                serde_json::from_str(line).map_err(|e| line_error(path, line_no, e))?;
+                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
             engine.ws_frame(&f);
         } else if let Some(record) = parse_record(path, line_no, line)? {
             match record {
@@ -163,6 +187,7 @@ pub fn analyze_capture(
                 _ => {}
             }
         }
+        engine.drain().for_each(&mut on_finding);
         Ok(())
     })?;
     let analysis = engine.finish(&summary);
@@ -183,6 +208,7 @@ pub fn analyze_records(
     let parties = collector.parties().clone();
     let set = collector.finish(&opts.secrets);
     let mut engine = Engine::new(opts, &set, parties, &summary);
+    let mut findings = Vec::new();
     for r in records {
         match r {
             Record::Request(r) => engine.request(&RequestView::from(&**r)),
@@ -190,8 +216,10 @@ pub fn analyze_records(
             Record::WebSocket(w) => engine.websocket(w),
             _ => {}
         }
+        findings.extend(engine.drain());
     }
-    let analysis = engine.finish(&summary);
+    let mut analysis = engine.finish(&summary);
+    analysis.findings = findings;
     Ok((summary, analysis))
 }
 
@@ -204,10 +232,10 @@ fn line_error(path: &Path, line: usize, e: impl std::fmt::Display) -> ClassifyEr
 }
 
 /// A full record, `None` for a type this version does not know.
-fn parse_record(path: &Path, line_no: usize, line: &str) -> Result<Option<Record>, ClassifyError> {
-    match serde_json::from_str::<Record>(line) {
+fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Option<Record>, ClassifyError> {
+    match serde_json::from_slice::<Record>(line) {
         Ok(r) => Ok(Some(r)),
-        Err(e) => match serde_json::from_str::<TypeOnly<'_>>(line) {
+        Err(e) => match serde_json::from_slice::<TypeOnly<'_>>(line) {
             Ok(t) if !KNOWN_TYPES.contains(&t.kind.as_ref()) => {
                 tracing::debug!(line = line_no, kind = %t.kind, "skipping unknown record type");
                 Ok(None)
@@ -217,30 +245,26 @@ fn parse_record(path: &Path, line_no: usize, line: &str) -> Result<Option<Record
     }
 }
 
-/// Calls `f` with every non-empty line (1-based numbers), reusing one buffer.
+/// Calls `f` with every non-blank line (1-based numbers).
+///
+/// Lines are handed out straight from the read buffer; only a line that straddles two buffer
+/// fills is copied. Memory is one buffer plus the longest such line.
 fn for_each_line(
     path: &Path,
-    mut f: impl FnMut(usize, &str) -> Result<(), ClassifyError>,
+    mut f: impl FnMut(usize, &[u8]) -> Result<(), ClassifyError>,
 ) -> Result<(), ClassifyError> {
     let io_err = |source| ClassifyError::Io {
         path: path.to_path_buf(),
         source,
     };
     let file = File::open(path).map_err(io_err)?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut buf = String::new();
+    let mut reader = BufReader::with_capacity(READ_BUFFER, file);
+    let mut carry: Vec<u8> = Vec::new();
     let mut line_no = 0;
-    loop {
-        buf.clear();
-        let n = reader.read_line(&mut buf).map_err(io_err)?;
-        if n == 0 {
-            return Ok(());
-        }
-        line_no += 1;
-        let complete = buf.ends_with('\n');
-        let line = buf.trim_end_matches(['\n', '\r']);
-        if line.trim().is_empty() {
-            continue;
+    let mut one = |line_no: usize, line: &[u8], complete: bool| {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.trim_ascii().is_empty() {
+            return Ok(true);
         }
         match f(line_no, line) {
             Err(ClassifyError::Line { .. }) if !complete => {
@@ -248,9 +272,35 @@ fn for_each_line(
                     "{}:{line_no}: last line is cut off (capture interrupted); skipped",
                     path.display()
                 );
-                return Ok(());
+                Ok(false)
             }
-            other => other?,
+            Err(e) => Err(e),
+            Ok(()) => Ok(true),
         }
+    };
+    loop {
+        let buf = reader.fill_buf().map_err(io_err)?;
+        if buf.is_empty() {
+            if !carry.is_empty() {
+                line_no += 1;
+                one(line_no, &carry, false)?;
+            }
+            return Ok(());
+        }
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', buf) {
+            line_no += 1;
+            if carry.is_empty() {
+                one(line_no, &buf[start..nl], true)?;
+            } else {
+                carry.extend_from_slice(&buf[start..nl]);
+                one(line_no, &carry, true)?;
+                carry.clear();
+            }
+            start = nl + 1;
+        }
+        carry.extend_from_slice(&buf[start..]);
+        let len = buf.len();
+        reader.consume(len);
     }
 }
