@@ -8,10 +8,10 @@ use std::io::Read;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine as _;
-use flate2::read::{DeflateDecoder, GzDecoder, ZlibDecoder};
+use flate2::{Decompress, FlushDecompress, Status};
 
 /// Decompressed payloads larger than this are cut: enough for any beacon, and a zip bomb stays small.
-const MAX_INFLATED: u64 = 8 * 1024 * 1024;
+const MAX_INFLATED: usize = 8 * 1024 * 1024;
 /// Shortest value tried as base64 or hex.
 const MIN_ENCODED_LEN: usize = 12;
 
@@ -209,29 +209,95 @@ pub fn sniff_compressed(data: &[u8]) -> Option<&'static str> {
 }
 
 /// Inflates `data` as `kind` (`gzip`, `zlib`, `deflate`, `br`). `None` when it is not that format.
+/// A partial result from a truncated stream is still returned: it is still evidence.
 pub fn decompress(data: &[u8], kind: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let ok = match kind {
-        "gzip" => GzDecoder::new(data)
-            .take(MAX_INFLATED)
-            .read_to_end(&mut out)
-            .is_ok(),
-        "zlib" => ZlibDecoder::new(data)
-            .take(MAX_INFLATED)
-            .read_to_end(&mut out)
-            .is_ok(),
-        "deflate" => DeflateDecoder::new(data)
-            .take(MAX_INFLATED)
-            .read_to_end(&mut out)
-            .is_ok(),
-        "br" => brotli::Decompressor::new(data, 4096)
-            .take(MAX_INFLATED)
-            .read_to_end(&mut out)
-            .is_ok(),
-        _ => false,
+    Inflater::default().inflate(data, kind)
+}
+
+/// Reusable inflate state: a deflate decoder's state is ~40 KB that would otherwise be allocated
+/// and cleared for every compressed body or value.
+pub struct Inflater {
+    raw: Decompress,
+    zlib: Decompress,
+}
+
+impl Default for Inflater {
+    fn default() -> Self {
+        Inflater {
+            raw: Decompress::new(false),
+            zlib: Decompress::new(true),
+        }
+    }
+}
+
+impl Inflater {
+    /// See [`decompress`].
+    pub fn inflate(&mut self, data: &[u8], kind: &str) -> Option<Vec<u8>> {
+        match kind {
+            "gzip" => inflate_with(&mut self.raw, false, gzip_payload(data)?),
+            "zlib" => inflate_with(&mut self.zlib, true, data),
+            "deflate" => inflate_with(&mut self.raw, false, data),
+            "br" => {
+                let mut out = Vec::new();
+                let ok = brotli::Decompressor::new(data, 4096)
+                    .take(MAX_INFLATED as u64)
+                    .read_to_end(&mut out)
+                    .is_ok();
+                (ok || !out.is_empty()).then_some(out)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Runs `d` (reset first) over `input`, up to [`MAX_INFLATED`] bytes of output.
+fn inflate_with(d: &mut Decompress, zlib_header: bool, input: &[u8]) -> Option<Vec<u8>> {
+    d.reset(zlib_header);
+    let mut out: Vec<u8> = Vec::with_capacity((input.len() * 4).clamp(256, MAX_INFLATED));
+    loop {
+        let consumed = usize::try_from(d.total_in()).unwrap_or(usize::MAX);
+        let rest = input.get(consumed..).unwrap_or_default();
+        let produced = out.len();
+        match d.decompress_vec(rest, &mut out, FlushDecompress::None) {
+            Ok(Status::StreamEnd) => return Some(out),
+            Ok(_) if out.len() >= MAX_INFLATED => return Some(out),
+            Ok(_) if out.len() == out.capacity() => {
+                let grow = out.len().min(MAX_INFLATED - out.len());
+                out.reserve(grow);
+            }
+            // No room problem and no progress: the input ended early (a truncated body).
+            Ok(_) if out.len() == produced && d.total_in() as usize == consumed => break,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// The deflate stream inside a gzip member (RFC 1952 header skipped); `None` if not gzip.
+fn gzip_payload(data: &[u8]) -> Option<&[u8]> {
+    const FHCRC: u8 = 2;
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    const FCOMMENT: u8 = 16;
+    let [0x1f, 0x8b, 8, flags, ..] = *data else {
+        return None;
     };
-    // A partial result from a truncated body is still evidence.
-    (ok || !out.is_empty()).then_some(out)
+    let mut rest = data.get(10..)?;
+    if flags & FEXTRA != 0 {
+        let len = usize::from(u16::from_le_bytes([*rest.first()?, *rest.get(1)?]));
+        rest = rest.get(2 + len..)?;
+    }
+    for flag in [FNAME, FCOMMENT] {
+        if flags & flag != 0 {
+            let end = memchr::memchr(0, rest)?;
+            rest = &rest[end + 1..];
+        }
+    }
+    if flags & FHCRC != 0 {
+        rest = rest.get(2..)?;
+    }
+    Some(rest)
 }
 
 /// Decodes HTML character references when there are any.
@@ -305,6 +371,39 @@ mod tests {
         assert_eq!(decompress(&br, "br").unwrap(), b"hello brotli");
         assert_eq!(sniff_compressed(b"{\"a\":1}"), None);
         assert!(decompress(b"not gzip", "gzip").is_none());
+    }
+
+    #[test]
+    fn inflater_is_reusable_and_handles_headers_large_and_truncated_streams() {
+        let mut inflater = Inflater::default();
+        // A gzip header with a file name and a comment (what `gzip` and some SDKs write).
+        let gz = flate2::GzBuilder::new()
+            .filename("beacon.json")
+            .comment("x")
+            .extra(vec![1, 2, 3])
+            .write(Vec::new(), flate2::Compression::default());
+        let mut gz = gz;
+        gz.write_all(b"named member").unwrap();
+        let gz = gz.finish().unwrap();
+        assert_eq!(inflater.inflate(&gz, "gzip").unwrap(), b"named member");
+        // Output far larger than the first guess at its size.
+        let big: Vec<u8> = b"chest pain ".repeat(200_000);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&big).unwrap();
+        let z = z.finish().unwrap();
+        assert_eq!(inflater.inflate(&z, "zlib").unwrap(), big);
+        // A cut-off stream still gives what it has, and the state is clean for the next one.
+        let cut = &z[..z.len() / 2];
+        let partial = inflater.inflate(cut, "zlib").unwrap();
+        assert!(!partial.is_empty() && big.starts_with(&partial));
+        assert_eq!(inflater.inflate(&gz, "gzip").unwrap(), b"named member");
+        // A zip bomb stops at the cap.
+        let zeros = vec![0u8; MAX_INFLATED + 1_000_000];
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&zeros).unwrap();
+        let z = z.finish().unwrap();
+        let out = inflater.inflate(&z, "deflate").unwrap();
+        assert!(out.len() >= MAX_INFLATED && out.len() < zeros.len(), "{}", out.len());
     }
 
     #[test]

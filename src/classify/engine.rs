@@ -5,8 +5,8 @@
 //! inventory entry per third party — so its memory does not grow with the number of requests or
 //! findings. Whoever drains decides whether the full list is kept, written out, or only counted.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
 
 use crate::capture::record::{
     CaptureSummary, Fate, Initiator, JourneyInfo, WebSocketRecord, WsFrameRecord,
@@ -16,7 +16,7 @@ use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, ThirdP
 use crate::classify::party::{registrable_domain, url_host, Parties};
 use crate::classify::scan::{ScanHit, Scanner};
 use crate::classify::severity::{page_is_sensitive, severity};
-use crate::classify::signatures::{Meaning, Signatures, VendorMatch};
+use crate::classify::signatures::{HostSignatures, Meaning, Signatures, VendorMatch};
 use crate::classify::view::RequestView;
 use crate::classify::ClassifyOptions;
 
@@ -40,13 +40,23 @@ const CHANNEL_WORDS: &[&str] = &[
 /// Where a request came from, for the findings it produces.
 struct Origin<'r> {
     url: &'r str,
-    request_id: Cow<'r, str>,
+    request_id: &'r str,
+    /// For a redirect hop, its index: the finding's request id is `{request_id}~{hop}`.
+    hop: Option<usize>,
     method: &'r str,
     fate: &'r Fate,
     step: usize,
     time_ms: f64,
     page_url: &'r str,
     initiator: &'r Initiator,
+}
+
+/// A third-party host, worked out once.
+struct HostInfo {
+    host: String,
+    /// Its registrable domain.
+    domain: String,
+    signatures: HostSignatures,
 }
 
 #[derive(Default)]
@@ -68,8 +78,8 @@ pub struct Engine<'a> {
     journey: JourneyInfo,
     step_labels: HashMap<usize, String>,
     sockets: HashMap<String, (String, Initiator)>,
-    /// Host → registrable domain, `None` for first-party hosts.
-    hosts: HashMap<String, Option<String>>,
+    /// Host → what is known about it, `None` for first-party hosts.
+    hosts: HashMap<String, Option<Rc<HostInfo>>>,
     scanner: Scanner<'a>,
     /// Findings of the current record, until [`Engine::drain`].
     pending: Vec<Finding>,
@@ -115,29 +125,46 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn third_party(&mut self, url: &str) -> Option<(String, String)> {
-        let host =
-            fast_host(url).map_or_else(|| url_host(url), |h| Some(h.to_ascii_lowercase()))?;
-        if let Some(known) = self.hosts.get(&host) {
-            return known.clone().map(|d| (host, d));
+    /// The third-party host `url` goes to; `None` for first-party (and host-less) URLs.
+    fn third_party(&mut self, url: &str) -> Option<Rc<HostInfo>> {
+        let lowered;
+        let host = match fast_host(url) {
+            Some(h) if !h.bytes().any(|b| b.is_ascii_uppercase()) => h,
+            Some(h) => {
+                lowered = h.to_ascii_lowercase();
+                &lowered
+            }
+            None => {
+                lowered = url_host(url)?;
+                &lowered
+            }
+        };
+        if let Some(known) = self.hosts.get(host) {
+            return known.clone();
         }
-        let domain = (!self.parties.is_first_party_host(&host)).then(|| registrable_domain(&host));
-        self.hosts.insert(host.clone(), domain.clone());
-        domain.map(|d| (host, d))
+        let info = (!self.parties.is_first_party_host(host)).then(|| {
+            Rc::new(HostInfo {
+                host: host.to_string(),
+                domain: registrable_domain(host),
+                signatures: self.opts.signatures.for_host(host),
+            })
+        });
+        self.hosts.insert(host.to_string(), info.clone());
+        info
     }
 
     pub fn request(&mut self, r: &RequestView<'_>) {
         self.requests_analyzed += 1;
-        let sigs = &self.opts.signatures;
         for (i, hop) in r.redirects.iter().enumerate() {
-            let Some((host, domain)) = self.third_party(&hop.url) else {
+            let Some(info) = self.third_party(&hop.url) else {
                 continue;
             };
             self.scanner.scan_url(&hop.url);
             let hits = self.scanner.take();
             let origin = Origin {
                 url: &hop.url,
-                request_id: Cow::Owned(format!("{}~{i}", r.id)),
+                request_id: &r.id,
+                hop: Some(i),
                 method: &r.method,
                 fate: &Fate::Delivered,
                 step: r.step,
@@ -145,11 +172,13 @@ impl<'a> Engine<'a> {
                 page_url: &r.page_url,
                 initiator: &r.initiator,
             };
-            let vendor = sigs.match_request(&host, url_path(&hop.url));
-            self.count(&host, &domain, vendor, hop.url.len() as u64, 1, 0);
-            self.emit(hits, &host, &domain, vendor, &origin);
+            let vendor = info
+                .signatures
+                .match_path(&self.opts.signatures, url_path(&hop.url));
+            self.count(&info, vendor, hop.url.len() as u64, 1, 0);
+            self.emit(hits, &info, vendor, &origin);
         }
-        let Some((host, domain)) = self.third_party(&r.url) else {
+        let Some(info) = self.third_party(&r.url) else {
             return;
         };
         let scanner = &mut self.scanner;
@@ -171,16 +200,18 @@ impl<'a> Engine<'a> {
             );
         }
         let hits = scanner.take();
-        let vendor = sigs.match_request(&host, url_path(&r.url));
+        let vendor = info
+            .signatures
+            .match_path(&self.opts.signatures, url_path(&r.url));
         let bytes = r.url.len() as u64
             + r.headers
                 .iter()
                 .map(|h| (h.name.len() + h.value.len() + 4) as u64)
                 .sum::<u64>()
             + r.body.as_ref().map_or(0, |b| b.size as u64);
-        self.count(&host, &domain, vendor, bytes, 1, 0);
+        self.count(&info, vendor, bytes, 1, 0);
         if let Some(resp) = &r.response {
-            let entry = self.parties_seen.entry(domain.clone()).or_default();
+            let entry = self.party(&info.domain);
             for h in resp
                 .headers
                 .iter()
@@ -195,7 +226,8 @@ impl<'a> Engine<'a> {
         }
         let origin = Origin {
             url: &r.url,
-            request_id: Cow::Borrowed(&r.id),
+            request_id: &r.id,
+            hop: None,
             method: &r.method,
             fate: &r.fate,
             step: r.step,
@@ -203,24 +235,27 @@ impl<'a> Engine<'a> {
             page_url: &r.page_url,
             initiator: &r.initiator,
         };
-        self.emit(hits, &host, &domain, vendor, &origin);
+        self.emit(hits, &info, vendor, &origin);
     }
 
     pub fn websocket(&mut self, w: &WebSocketRecord) {
         self.sockets
             .insert(w.id.clone(), (w.page_url.clone(), w.initiator.clone()));
-        let Some((host, domain)) = self.third_party(&w.url) else {
+        let Some(info) = self.third_party(&w.url) else {
             return;
         };
         let scanner = &mut self.scanner;
         scanner.scan_url(&w.url);
         scanner.scan_headers(&w.headers);
         let hits = scanner.take();
-        let vendor = self.opts.signatures.match_request(&host, url_path(&w.url));
-        self.count(&host, &domain, vendor, w.url.len() as u64, 0, 0);
+        let vendor = info
+            .signatures
+            .match_path(&self.opts.signatures, url_path(&w.url));
+        self.count(&info, vendor, w.url.len() as u64, 0, 0);
         let origin = Origin {
             url: &w.url,
-            request_id: Cow::Borrowed(&w.id),
+            request_id: &w.id,
+            hop: None,
             method: "GET",
             fate: &Fate::Delivered,
             step: w.step,
@@ -228,19 +263,21 @@ impl<'a> Engine<'a> {
             page_url: &w.page_url,
             initiator: &w.initiator,
         };
-        self.emit(hits, &host, &domain, vendor, &origin);
+        self.emit(hits, &info, vendor, &origin);
     }
 
     pub fn ws_frame(&mut self, f: &WsFrameRecord) {
         self.requests_analyzed += 1;
-        let Some((host, domain)) = self.third_party(&f.url) else {
+        let Some(info) = self.third_party(&f.url) else {
             return;
         };
         let scanner = &mut self.scanner;
         scanner.scan_body(&f.payload.bytes(), None, None, "ws-frame");
         let hits = scanner.take();
-        let vendor = self.opts.signatures.match_request(&host, url_path(&f.url));
-        self.count(&host, &domain, vendor, f.payload.size as u64, 0, 1);
+        let vendor = info
+            .signatures
+            .match_path(&self.opts.signatures, url_path(&f.url));
+        self.count(&info, vendor, f.payload.size as u64, 0, 1);
         let initiator = self
             .sockets
             .get(&f.socket)
@@ -248,7 +285,8 @@ impl<'a> Engine<'a> {
             .unwrap_or_default();
         let origin = Origin {
             url: &f.url,
-            request_id: Cow::Borrowed(&f.id),
+            request_id: &f.id,
+            hop: None,
             method: "WS",
             fate: &Fate::Delivered,
             step: f.step,
@@ -256,24 +294,39 @@ impl<'a> Engine<'a> {
             page_url: &f.page_url,
             initiator: &initiator,
         };
-        self.emit(hits, &host, &domain, vendor, &origin);
+        self.emit(hits, &info, vendor, &origin);
+    }
+
+    /// The inventory entry of `domain`, created on first sight.
+    fn party(&mut self, domain: &str) -> &mut PartyEntry {
+        if !self.parties_seen.contains_key(domain) {
+            self.parties_seen
+                .insert(domain.to_string(), PartyEntry::default());
+        }
+        self.parties_seen
+            .get_mut(domain)
+            .expect("inserted just above")
     }
 
     fn count(
         &mut self,
-        host: &str,
-        domain: &str,
+        info: &HostInfo,
         vendor: Option<VendorMatch<'_>>,
         bytes: u64,
         requests: usize,
         frames: usize,
     ) {
-        let entry = self.parties_seen.entry(domain.to_string()).or_default();
-        if !entry.hosts.contains(host) {
-            entry.hosts.insert(host.to_string());
+        let entry = self.party(&info.domain);
+        if !entry.hosts.contains(&info.host) {
+            entry.hosts.insert(info.host.clone());
         }
         if let Some(v) = vendor {
-            *entry.vendors.entry(v.vendor.id.clone()).or_default() += 1;
+            match entry.vendors.get_mut(&v.vendor.id) {
+                Some(n) => *n += 1,
+                None => {
+                    entry.vendors.insert(v.vendor.id.clone(), 1);
+                }
+            }
         }
         entry.requests += requests;
         entry.ws_frames += frames;
@@ -283,8 +336,7 @@ impl<'a> Engine<'a> {
     fn emit(
         &mut self,
         hits: Vec<ScanHit>,
-        host: &str,
-        domain: &str,
+        info: &HostInfo,
         vendor: Option<VendorMatch<'_>>,
         origin: &Origin<'_>,
     ) {
@@ -300,19 +352,15 @@ impl<'a> Engine<'a> {
                 _ => page_is_sensitive(origin.page_url, &self.journey.sensitive_pages),
             };
             let meaning = parameter_meaning(vendor, &hit.channel);
-            self.parties_seen
-                .entry(domain.to_string())
-                .or_default()
-                .kinds
-                .insert(c.kind);
+            self.party(&info.domain).kinds.insert(c.kind);
             let finding = Finding {
                 kind: c.kind,
                 sub_kind: c.sub_kind.clone(),
                 canary: c.key.clone(),
                 value: c.value.clone(),
                 source_page: c.source_page.clone(),
-                domain: domain.to_string(),
-                host: host.to_string(),
+                domain: info.domain.clone(),
+                host: info.host.clone(),
                 vendor: vendor.map(|v| v.vendor.id.clone()),
                 channel: hit.channel,
                 parameter_meaning: meaning.map(|m| m.describe().to_string()),
@@ -325,7 +373,10 @@ impl<'a> Engine<'a> {
                     .cloned()
                     .unwrap_or_default(),
                 page_url: origin.page_url.to_string(),
-                request_id: origin.request_id.to_string(),
+                request_id: match origin.hop {
+                    Some(i) => format!("{}~{i}", origin.request_id),
+                    None => origin.request_id.to_string(),
+                },
                 request_url: origin.url.to_string(),
                 method: origin.method.to_string(),
                 fate: origin.fate.clone(),

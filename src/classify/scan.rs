@@ -8,8 +8,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
-
 use crate::capture::record::Header;
 use crate::classify::canary::CanarySet;
 use crate::classify::decode;
@@ -55,6 +53,7 @@ pub struct Scanner<'c> {
     seen: HashMap<(usize, String), usize>,
     buf: Vec<Hit>,
     chain: Vec<&'static str>,
+    inflater: decode::Inflater,
 }
 
 impl<'c> Scanner<'c> {
@@ -65,6 +64,7 @@ impl<'c> Scanner<'c> {
             seen: HashMap::new(),
             buf: Vec::new(),
             chain: Vec::new(),
+            inflater: decode::Inflater::default(),
         }
     }
 
@@ -210,7 +210,7 @@ impl<'c> Scanner<'c> {
             }
         });
         if let Some(kind) = flagged.or_else(|| decode::sniff_compressed(data)) {
-            if let Some(inflated) = decode::decompress(data, kind) {
+            if let Some(inflated) = self.inflater.inflate(data, kind) {
                 self.chain.push(kind);
                 self.scan_body_at(&inflated, content_type, None, base, depth + 1);
                 self.chain.pop();
@@ -223,9 +223,8 @@ impl<'c> Scanner<'c> {
         }
         let trimmed = data.trim_ascii();
         if matches!(trimmed.first(), Some(b'{' | b'[')) {
-            if let Ok(v) = serde_json::from_slice::<Value>(trimmed) {
-                let prefix = format!("{base}:json");
-                self.walk_json(&v, &prefix, &mut String::new(), depth);
+            let prefix = format!("{base}:json");
+            if self.walk_json(trimmed, &prefix, &mut String::new(), depth) {
                 return;
             }
             // Newline-delimited JSON: every line its own document.
@@ -236,19 +235,17 @@ impl<'c> Scanner<'c> {
                 if line.is_empty() {
                     continue;
                 }
-                match serde_json::from_slice::<Value>(line) {
-                    Ok(v) => {
-                        any = true;
-                        self.walk_json(&v, &prefix, &mut i.to_string(), depth);
-                    }
-                    Err(_) => self.scan_value(
+                if self.walk_json(line, &prefix, &mut i.to_string(), depth) {
+                    any = true;
+                } else {
+                    self.scan_value(
                         line,
                         Chan {
                             prefix: &prefix,
                             path: &i.to_string(),
                         },
                         depth,
-                    ),
+                    );
                 }
             }
             if any {
@@ -266,7 +263,7 @@ impl<'c> Scanner<'c> {
         if !text_like && !decode::is_textual(trimmed) {
             // Binary without a known container: try raw deflate (Datadog replay segments).
             if let Some(inflated) =
-                decode::decompress(data, "deflate").filter(|d| decode::is_textual(d))
+                self.inflater.inflate(data, "deflate").filter(|d| decode::is_textual(d))
             {
                 self.chain.push("deflate");
                 self.scan_body_at(&inflated, content_type, None, base, depth + 1);
@@ -362,33 +359,26 @@ impl<'c> Scanner<'c> {
         }
     }
 
-    fn walk_json(&mut self, v: &Value, prefix: &str, path: &mut String, depth: usize) {
-        match v {
-            Value::String(s) => self.scan_value(s.as_bytes(), Chan { prefix, path }, depth),
-            Value::Number(n) => {
-                let s = n.to_string();
-                if s.len() >= 4 {
-                    self.scan_value(s.as_bytes(), Chan { prefix, path }, depth);
-                }
-            }
-            Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let len = path.len();
-                    push_segment(path, &i.to_string());
-                    self.walk_json(item, prefix, path, depth);
-                    path.truncate(len);
-                }
-            }
-            Value::Object(map) => {
-                for (k, item) in map {
-                    let len = path.len();
-                    push_segment(path, k);
-                    self.walk_json(item, prefix, path, depth);
-                    path.truncate(len);
-                }
-            }
-            Value::Bool(_) | Value::Null => {}
+    /// Searches every string (and long number) of the JSON document `data`, each in channel
+    /// `prefix:path.to.field`, in document order. `false`, with nothing searched, when `data` is
+    /// not one well-formed JSON document.
+    ///
+    /// The document is checked first and then walked by a visitor, without building a tree:
+    /// JSON bodies are a large share of tracker traffic, and a `serde_json::Value` per body was
+    /// a large share of the classifier's allocations.
+    fn walk_json(&mut self, data: &[u8], prefix: &str, path: &mut String, depth: usize) -> bool {
+        if serde_json::from_slice::<serde::de::IgnoredAny>(data).is_err() {
+            return false;
         }
+        let mut de = serde_json::Deserializer::from_slice(data);
+        let walk = JsonWalk {
+            scanner: self,
+            prefix,
+            path,
+            depth,
+        };
+        // Checked above: a failure here could only be a nesting limit, already hit above too.
+        serde::de::DeserializeSeed::deserialize(walk, &mut de).is_ok()
     }
 
     fn scan_value_skip_prefix(&mut self, data: &[u8], chan: Chan<'_>) {
@@ -411,11 +401,11 @@ impl<'c> Scanner<'c> {
         if depth < MAX_LAYERS && data.len() >= 8 {
             let trimmed = data.trim_ascii();
             if matches!(trimmed.first(), Some(b'{' | b'[')) {
-                if let Ok(v) = serde_json::from_slice::<Value>(trimmed) {
-                    let prefix = chan.render();
-                    self.chain.push("json");
-                    self.walk_json(&v, &prefix, &mut String::new(), depth + 1);
-                    self.chain.pop();
+                let prefix = chan.render();
+                self.chain.push("json");
+                let walked = self.walk_json(trimmed, &prefix, &mut String::new(), depth + 1);
+                self.chain.pop();
+                if walked {
                     return;
                 }
             }
@@ -431,12 +421,10 @@ impl<'c> Scanner<'c> {
         let trimmed = data.trim_ascii();
         // Objects and arrays were walked by `scan_value`; a JSON string is unescaped here.
         if trimmed.first() == Some(&b'"') {
-            if let Ok(v) = serde_json::from_slice::<Value>(trimmed) {
-                let prefix = chan.render();
-                self.chain.push("json");
-                self.walk_json(&v, &prefix, &mut String::new(), depth + 1);
-                self.chain.pop();
-            }
+            let prefix = chan.render();
+            self.chain.push("json");
+            self.walk_json(trimmed, &prefix, &mut String::new(), depth + 1);
+            self.chain.pop();
         }
         if decode::looks_percent(data) {
             let decoded = decode::percent_decode(data);
@@ -451,7 +439,7 @@ impl<'c> Scanner<'c> {
             }
         }
         if let Some(kind) = decode::sniff_compressed(data) {
-            if let Some(inflated) = decode::decompress(data, kind) {
+            if let Some(inflated) = self.inflater.inflate(data, kind) {
                 self.chain.push(kind);
                 let prefix = chan.render();
                 self.scan_body_at(&inflated, None, None, &prefix, depth + 1);
@@ -515,6 +503,151 @@ impl<'c> Scanner<'c> {
             }
         }
         self.buf = buf;
+    }
+}
+
+/// Visits one JSON value for [`Scanner::walk_json`], searching its strings where they lie.
+struct JsonWalk<'w, 'c> {
+    scanner: &'w mut Scanner<'c>,
+    prefix: &'w str,
+    path: &'w mut String,
+    depth: usize,
+}
+
+impl JsonWalk<'_, '_> {
+    fn text(self, s: &str) {
+        let chan = Chan {
+            prefix: self.prefix,
+            path: self.path,
+        };
+        self.scanner.scan_value(s.as_bytes(), chan, self.depth);
+    }
+
+    /// Numbers are searched as JSON writes them (phone numbers, dates, zip codes as numbers).
+    fn number(self, text: &str) {
+        if text.len() >= 4 {
+            self.text(text);
+        }
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonWalk<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonWalk<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.text(v);
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.number(itoa::Buffer::new().format(v));
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.number(itoa::Buffer::new().format(v));
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        // As `serde_json` prints it, so `1.5e10` and `15000000000.0` read as before.
+        if let Some(n) = serde_json::Number::from_f64(v) {
+            self.number(&n.to_string());
+        }
+        Ok(())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let JsonWalk {
+            scanner,
+            prefix,
+            path,
+            depth,
+        } = self;
+        let mut i = 0usize;
+        loop {
+            let len = path.len();
+            push_segment(path, itoa::Buffer::new().format(i));
+            let more = seq
+                .next_element_seed(JsonWalk {
+                    scanner: &mut *scanner,
+                    prefix,
+                    path: &mut *path,
+                    depth,
+                })?
+                .is_some();
+            path.truncate(len);
+            if !more {
+                return Ok(());
+            }
+            i += 1;
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let JsonWalk {
+            scanner,
+            prefix,
+            path,
+            depth,
+        } = self;
+        loop {
+            let len = path.len();
+            if map.next_key_seed(PushKey(&mut *path))?.is_none() {
+                return Ok(());
+            }
+            map.next_value_seed(JsonWalk {
+                scanner: &mut *scanner,
+                prefix,
+                path: &mut *path,
+                depth,
+            })?;
+            path.truncate(len);
+        }
+    }
+}
+
+/// Appends an object key to the channel path, without allocating it on its own.
+struct PushKey<'p>(&'p mut String);
+
+impl<'de> serde::de::DeserializeSeed<'de> for PushKey<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for PushKey<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        push_segment(self.0, v);
+        Ok(())
     }
 }
 

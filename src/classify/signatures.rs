@@ -250,27 +250,23 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
 
 /// A glob with `*` only.
 pub fn glob_matches(pattern: &str, text: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
+    let Some((first, after_first)) = pattern.split_once('*') else {
         return pattern == text;
-    }
-    let mut rest = text;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(pos) => rest = &rest[pos + part.len()..],
-                None => return false,
-            }
+    };
+    let Some(mut rest) = text.strip_prefix(first) else {
+        return false;
+    };
+    let (middle, last) = match after_first.rsplit_once('*') {
+        Some((m, l)) => (Some(m), l),
+        None => (None, after_first),
+    };
+    for part in middle.into_iter().flat_map(|m| m.split('*')) {
+        match rest.find(part) {
+            Some(pos) => rest = &rest[pos + part.len()..],
+            None => return false,
         }
     }
-    true
+    rest.ends_with(last)
 }
 
 /// What matched a request.
@@ -283,6 +279,36 @@ pub struct VendorMatch<'a> {
 impl VendorMatch<'_> {
     pub fn meaning(&self, key: &str) -> Option<Meaning> {
         self.vendor.meaning(self.endpoint, key)
+    }
+}
+
+/// The signatures that can apply to one host (see [`Signatures::for_host`]).
+#[derive(Debug, Clone, Default)]
+pub struct HostSignatures {
+    /// (vendor, endpoint) whose host pattern matches, most specific first.
+    endpoints: Vec<(usize, usize)>,
+    /// The vendor owning the host by host pattern alone.
+    by_host: Option<usize>,
+}
+
+impl HostSignatures {
+    /// The vendor a request to this host with `path` belongs to.
+    pub fn match_path<'s>(&self, sigs: &'s Signatures, path: &str) -> Option<VendorMatch<'s>> {
+        for &(vi, ei) in &self.endpoints {
+            let vendor = sigs.vendors.get(vi)?;
+            let endpoint = vendor.endpoints.get(ei)?;
+            if glob_matches(&endpoint.path, path) {
+                return Some(VendorMatch {
+                    vendor,
+                    endpoint: Some(endpoint),
+                });
+            }
+        }
+        let vendor = sigs.vendors.get(self.by_host?)?;
+        Some(VendorMatch {
+            vendor,
+            endpoint: None,
+        })
     }
 }
 
@@ -414,31 +440,30 @@ impl Signatures {
     /// Endpoints are the most specific evidence (one Google host serves several products), then an
     /// exact host, then the longest wildcard.
     pub fn match_request(&self, host: &str, path: &str) -> Option<VendorMatch<'_>> {
+        self.for_host(host).match_path(self, path)
+    }
+
+    /// Everything about `host` that does not depend on the path, for [`HostSignatures::match_path`]:
+    /// worked out once per host, it makes matching a request a few path comparisons.
+    pub fn for_host(&self, host: &str) -> HostSignatures {
         let host = host.to_ascii_lowercase();
-        let mut best: Option<(usize, VendorMatch<'_>)> = None;
-        for v in &self.vendors {
-            for ep in &v.endpoints {
-                if host_matches(&ep.host, &host) && glob_matches(&ep.path, path) {
-                    let score = ep.host.len() + ep.path.len();
-                    if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                        best = Some((
-                            score,
-                            VendorMatch {
-                                vendor: v,
-                                endpoint: Some(ep),
-                            },
-                        ));
-                    }
+        let mut endpoints = Vec::new();
+        for (vi, v) in self.vendors.iter().enumerate() {
+            for (ei, ep) in v.endpoints.iter().enumerate() {
+                if host_matches(&ep.host, &host) {
+                    endpoints.push((ep.host.len() + ep.path.len(), vi, ei));
                 }
             }
         }
-        if let Some((_, m)) = best {
-            return Some(m);
+        // Highest score first; among equals the first declared wins, as a linear scan would.
+        endpoints.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        let by_host = self
+            .match_host(&host)
+            .and_then(|v| self.vendors.iter().position(|o| std::ptr::eq(o, v)));
+        HostSignatures {
+            endpoints: endpoints.into_iter().map(|(_, v, e)| (v, e)).collect(),
+            by_host,
         }
-        self.match_host(&host).map(|vendor| VendorMatch {
-            vendor,
-            endpoint: None,
-        })
     }
 
     /// The vendor owning `host` by host pattern alone.
@@ -702,6 +727,11 @@ mod tests {
         assert!(glob_matches("/tr*", "/tr/"));
         assert!(glob_matches("*/collect", "/g/collect"));
         assert!(!glob_matches("/tr", "/tr/"));
+        assert!(glob_matches("*", "/anything"));
+        assert!(glob_matches("/a/*/b/*/c", "/a/x/b/y/c"));
+        assert!(!glob_matches("/a/*/b/*/c", "/a/x/c/y/b"));
+        assert!(glob_matches("/a*b", "/ab"));
+        assert!(!glob_matches("/ab*ba", "/aba"));
         assert!(host_matches("*.hotjar.com", "ws.hotjar.com"));
         assert!(host_matches("*.hotjar.com", "hotjar.com"));
         assert!(!host_matches("*.hotjar.com", "nothotjar.com"));
