@@ -303,6 +303,15 @@ fn child(spec: &str) {
     let opts = options();
     let start = Instant::now();
     let findings = match mode {
+        // `write:PATH` with LH_BENCH_REQUESTS: only writes a synthetic capture (for profiling).
+        "write" => {
+            let n = std::env::var("LH_BENCH_REQUESTS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(REQUESTS);
+            write_capture(Path::new(path), n);
+            n
+        }
         "stream" => {
             let mut n = 0usize;
             analyze_capture_with(Path::new(path), &opts, |f| {

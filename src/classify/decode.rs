@@ -403,7 +403,11 @@ mod tests {
         z.write_all(&zeros).unwrap();
         let z = z.finish().unwrap();
         let out = inflater.inflate(&z, "deflate").unwrap();
-        assert!(out.len() >= MAX_INFLATED && out.len() < zeros.len(), "{}", out.len());
+        assert!(
+            out.len() >= MAX_INFLATED && out.len() < zeros.len(),
+            "{}",
+            out.len()
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod entities;
 pub mod finding;
 pub mod identity;
+mod light;
 pub mod matcher;
 pub mod party;
 pub mod scan;
@@ -94,17 +95,6 @@ struct TypeOnly<'a> {
     kind: std::borrow::Cow<'a, str>,
 }
 
-/// The three fields pass 1 needs from a request, parsed without building the rest.
-#[derive(Deserialize)]
-struct LightRequest<'a> {
-    #[serde(borrow, default)]
-    page_url: std::borrow::Cow<'a, str>,
-    #[serde(borrow, default)]
-    resource_type: std::borrow::Cow<'a, str>,
-    #[serde(borrow, default)]
-    url: std::borrow::Cow<'a, str>,
-}
-
 #[derive(Deserialize)]
 struct LightFrame<'a> {
     #[serde(borrow, default)]
@@ -143,10 +133,14 @@ pub fn analyze_capture_with(
 ) -> Result<(CaptureSummary, Analysis), ClassifyError> {
     let mut summary = CaptureSummary::default();
     let mut collector = Collector::new();
-    for_each_line(path, |line_no, line| {
+    for_each_line(path, |line_no, line, complete| {
         if line.starts_with(br#"{"type":"request""#) {
-            let r: LightRequest<'_> =
-                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
+            if !complete {
+                // A cut-off last line is skipped (see `for_each_line`), so it must fail here.
+                serde_json::from_slice::<serde::de::IgnoredAny>(line)
+                    .map_err(|e| line_error(path, line_no, e))?;
+            }
+            let r = light::request_parts(line).map_err(|e| line_error(path, line_no, e))?;
             summary.requests += 1;
             collector.observe_request_parts(&r.page_url, &r.resource_type, &r.url);
             return Ok(());
@@ -170,10 +164,12 @@ pub fn analyze_capture_with(
     let parties = collector.parties().clone();
     let set = collector.finish(&opts.secrets);
     let mut engine = Engine::new(opts, &set, parties, &summary);
-    for_each_line(path, |line_no, line| {
+    for_each_line(path, |line_no, line, _| {
         if line.starts_with(br#"{"type":"request""#) {
+            // Checked once here, the line's strings need no further UTF-8 checks while parsing.
+            let text = std::str::from_utf8(line).map_err(|e| line_error(path, line_no, e))?;
             let r: RequestView<'_> =
-                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
+                serde_json::from_str(text).map_err(|e| line_error(path, line_no, e))?;
             engine.request(&r);
         } else if line.starts_with(br#"{"type":"ws_frame""#) {
             let f: WsFrameRecord =
@@ -245,13 +241,13 @@ fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Option<Recor
     }
 }
 
-/// Calls `f` with every non-blank line (1-based numbers).
+/// Calls `f` with every non-blank line (1-based numbers), and whether it ended with a newline.
 ///
 /// Lines are handed out straight from the read buffer; only a line that straddles two buffer
 /// fills is copied. Memory is one buffer plus the longest such line.
 fn for_each_line(
     path: &Path,
-    mut f: impl FnMut(usize, &[u8]) -> Result<(), ClassifyError>,
+    mut f: impl FnMut(usize, &[u8], bool) -> Result<(), ClassifyError>,
 ) -> Result<(), ClassifyError> {
     let io_err = |source| ClassifyError::Io {
         path: path.to_path_buf(),
@@ -266,7 +262,7 @@ fn for_each_line(
         if line.trim_ascii().is_empty() {
             return Ok(true);
         }
-        match f(line_no, line) {
+        match f(line_no, line, complete) {
             Err(ClassifyError::Line { .. }) if !complete => {
                 tracing::warn!(
                     "{}:{line_no}: last line is cut off (capture interrupted); skipped",

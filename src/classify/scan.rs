@@ -262,8 +262,10 @@ impl<'c> Scanner<'c> {
         }
         if !text_like && !decode::is_textual(trimmed) {
             // Binary without a known container: try raw deflate (Datadog replay segments).
-            if let Some(inflated) =
-                self.inflater.inflate(data, "deflate").filter(|d| decode::is_textual(d))
+            if let Some(inflated) = self
+                .inflater
+                .inflate(data, "deflate")
+                .filter(|d| decode::is_textual(d))
             {
                 self.chain.push("deflate");
                 self.scan_body_at(&inflated, content_type, None, base, depth + 1);
