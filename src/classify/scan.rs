@@ -6,7 +6,7 @@
 //! [`MAX_LAYERS`] times (percent, base64, hex, JSON, compression, HTML entities), each layer only
 //! tried when the value looks like it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::capture::record::Header;
 use crate::classify::canary::CanarySet;
@@ -54,6 +54,44 @@ pub struct Scanner<'c> {
     buf: Vec<Hit>,
     chain: Vec<&'static str>,
     inflater: decode::Inflater,
+    /// Matches accepted so far (before de-duplication): tells whether a search found anything.
+    found: usize,
+    quiet: QuietHeaders,
+}
+
+/// Headers (name → values) already searched and found to hold no canary, up to a byte budget.
+#[derive(Default)]
+struct QuietHeaders {
+    by_name: HashMap<String, HashSet<String>>,
+    bytes: usize,
+}
+
+impl QuietHeaders {
+    /// Values kept at most, in bytes; the set starts over when it is full.
+    const BUDGET: usize = 1 << 20;
+
+    fn contains(&self, name: &str, value: &str) -> bool {
+        self.by_name
+            .get(name)
+            .is_some_and(|values| values.contains(value))
+    }
+
+    fn insert(&mut self, name: &str, value: &str) {
+        if self.bytes + name.len() + value.len() > Self::BUDGET {
+            self.by_name.clear();
+            self.bytes = 0;
+        }
+        self.bytes += name.len() + value.len();
+        match self.by_name.get_mut(name) {
+            Some(values) => {
+                values.insert(value.to_string());
+            }
+            None => {
+                self.by_name
+                    .insert(name.to_string(), HashSet::from([value.to_string()]));
+            }
+        }
+    }
 }
 
 impl<'c> Scanner<'c> {
@@ -65,6 +103,8 @@ impl<'c> Scanner<'c> {
             buf: Vec::new(),
             chain: Vec::new(),
             inflater: decode::Inflater::default(),
+            found: 0,
+            quiet: QuietHeaders::default(),
         }
     }
 
@@ -140,7 +180,21 @@ impl<'c> Scanner<'c> {
     }
 
     /// One header (see [`Scanner::scan_headers`]).
+    ///
+    /// Headers repeat from request to request (`Cookie`, `Accept`, `Referer`): one found to hold
+    /// nothing is remembered and not searched again.
     pub fn scan_header(&mut self, name: &str, value: &str) {
+        if self.quiet.contains(name, value) {
+            return;
+        }
+        let found_before = self.found;
+        self.scan_header_uncached(name, value);
+        if self.found == found_before {
+            self.quiet.insert(name, value);
+        }
+    }
+
+    fn scan_header_uncached(&mut self, name: &str, value: &str) {
         let h = HeaderRef { name, value };
         {
             if h.name.eq_ignore_ascii_case("cookie") {
@@ -479,27 +533,32 @@ impl<'c> Scanner<'c> {
         let set = self.set;
         let mut buf = std::mem::take(&mut self.buf);
         set.matcher.find(data, |c| set.kind(c), &mut buf);
+        let mut channel: Option<String> = None;
         for hit in buf.iter().filter(|h| keep(h, set.kind(h.canary))) {
-            let channel = chan.render();
-            let mut encoding: Vec<String> = self.chain.iter().map(|s| s.to_string()).collect();
-            encoding.extend(set.matcher.labels(hit.labels).iter().cloned());
-            let key = (hit.canary, channel);
-            if let Some(&existing) = self.seen.get(&key) {
-                if self.hits[existing].encoding.len() <= encoding.len() {
+            self.found += 1;
+            let channel = channel.get_or_insert_with(|| chan.render());
+            let labels = set.matcher.labels(hit.labels);
+            let depth = self.chain.len() + labels.len();
+            let existing = self.seen.get(&(hit.canary, channel.clone())).copied();
+            if let Some(i) = existing {
+                if self.hits[i].encoding.len() <= depth {
                     continue;
                 }
             }
-            let evidence = excerpt(data, hit, set);
+            let mut encoding: Vec<String> = Vec::with_capacity(depth);
+            encoding.extend(self.chain.iter().map(|s| s.to_string()));
+            encoding.extend(labels.iter().cloned());
             let hit = ScanHit {
                 canary: hit.canary,
-                channel: key.1.clone(),
+                channel: channel.clone(),
                 encoding,
-                evidence,
+                evidence: excerpt(data, hit, set),
             };
-            match self.seen.get(&key) {
-                Some(&i) => self.hits[i] = hit,
+            match existing {
+                Some(i) => self.hits[i] = hit,
                 None => {
-                    self.seen.insert(key, self.hits.len());
+                    self.seen
+                        .insert((hit.canary, hit.channel.clone()), self.hits.len());
                     self.hits.push(hit);
                 }
             }
@@ -731,26 +790,42 @@ fn excerpt(data: &[u8], hit: &Hit, set: &CanarySet) -> String {
     let start = floor_char(data, hit.start.saturating_sub(CONTEXT));
     let end = ceil_char(data, (hit.end + CONTEXT).min(data.len()));
     let secret = set.canaries.get(hit.canary).is_some_and(|c| c.is_secret());
-    let before = String::from_utf8_lossy(&data[start..hit.start]);
-    let value = if secret {
-        MASK.into()
-    } else {
-        String::from_utf8_lossy(&data[hit.start..hit.end])
+    let mut text = String::with_capacity(end - start + 12);
+    let mut push = |bytes: &[u8]| {
+        for chunk in bytes.utf8_chunks() {
+            // Control characters (newlines in bodies, binary) would break the one-line excerpt.
+            text.extend(
+                chunk
+                    .valid()
+                    .chars()
+                    .map(|c| if c.is_control() { ' ' } else { c }),
+            );
+            if !chunk.invalid().is_empty() {
+                text.push(char::REPLACEMENT_CHARACTER);
+            }
+        }
     };
-    let after = String::from_utf8_lossy(&data[hit.end..end]);
-    let mut text = format!(
-        "{}{before}[[{value}]]{after}{}",
-        if start > 0 { "…" } else { "" },
-        if end < data.len() { "…" } else { "" }
-    );
+    if start > 0 {
+        push("…".as_bytes());
+    }
+    push(&data[start..hit.start]);
+    push(b"[[");
+    push(if secret {
+        MASK.as_bytes()
+    } else {
+        &data[hit.start..hit.end]
+    });
+    push(b"]]");
+    push(&data[hit.end..end]);
+    if end < data.len() {
+        push("…".as_bytes());
+    }
     for s in &set.secret_values {
         if text.contains(s.as_str()) {
             text = text.replace(s.as_str(), MASK);
         }
     }
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    text
 }
 
 fn floor_char(data: &[u8], mut i: usize) -> usize {
@@ -847,6 +922,24 @@ mod tests {
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0].1, "body:form:d:v");
         assert_eq!(got[0].2.last().map(String::as_str), Some("json"));
+    }
+
+    #[test]
+    fn repeated_headers_are_found_every_time_and_quiet_ones_stay_quiet() {
+        let set = set();
+        let mut s = Scanner::new(&set);
+        for _ in 0..3 {
+            s.scan_header("Referer", "https://www.mercy.test/");
+            assert!(s.take().is_empty());
+            s.scan_header("Referer", "https://www.mercy.test/conditions/chest-pain");
+            let hits = s.take();
+            assert_eq!(hits.len(), 1, "{hits:?}");
+            assert_eq!(hits[0].channel, "header:referer");
+        }
+        assert!(s.quiet.contains("Referer", "https://www.mercy.test/"));
+        assert!(!s
+            .quiet
+            .contains("Referer", "https://www.mercy.test/conditions/chest-pain"));
     }
 
     #[test]
