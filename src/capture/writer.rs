@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::record::{secret_marker, Record};
+use super::record::{secret_marker, secret_marker_as, Record, SECRET_FORMS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum WriteError {
@@ -56,6 +56,16 @@ impl SecretMask {
                     needles.push((escaped, marker.clone()));
                 }
             }
+            // What a script may make of it: base64 of the whole value, and hex digests.
+            for (form, encoded) in encoded_forms(value) {
+                let marker = json_inner(&secret_marker_as(key, form));
+                for text in encoded {
+                    let escaped = json_inner(&text);
+                    if !needles.iter().any(|(n, _)| n == &escaped) {
+                        needles.push((escaped, marker.clone()));
+                    }
+                }
+            }
         }
         needles.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
         SecretMask { needles }
@@ -75,6 +85,38 @@ impl SecretMask {
         }
         out
     }
+}
+
+/// The encoded forms of `value` in [`SECRET_FORMS`] order, each as the texts it can appear as.
+fn encoded_forms(value: &str) -> Vec<(&'static str, Vec<String>)> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let bytes = value.as_bytes();
+    let hex = |digest: &[u8]| {
+        let lower = hex::encode(digest);
+        let upper = lower.to_ascii_uppercase();
+        vec![lower, upper]
+    };
+    let forms = vec![
+        (
+            "base64",
+            vec![STANDARD.encode(bytes), STANDARD_NO_PAD.encode(bytes)],
+        ),
+        (
+            "base64url",
+            vec![URL_SAFE.encode(bytes), URL_SAFE_NO_PAD.encode(bytes)],
+        ),
+        ("md5", hex(&md5::Md5::digest(bytes))),
+        ("sha1", hex(&sha1::Sha1::digest(bytes))),
+        ("sha256", hex(&sha2::Sha256::digest(bytes))),
+        ("sha512", hex(&sha2::Sha512::digest(bytes))),
+    ];
+    debug_assert!(forms
+        .iter()
+        .map(|(f, _)| *f)
+        .eq(SECRET_FORMS.iter().copied()));
+    forms
 }
 
 /// Percent-encodes every byte outside `A-Za-z0-9-_.~`.
@@ -181,5 +223,40 @@ mod tests {
         assert!(line.contains("[LEAKHOUND-SECRET:password]"));
         let back: Record = serde_json::from_str(&line).unwrap();
         assert!(matches!(back, Record::Request(_)));
+    }
+
+    #[test]
+    fn masks_base64_and_hashed_secret_with_a_marker_per_form() {
+        use sha2::Digest as _;
+        let secret = "Tr0ub4dor&3";
+        let mask = SecretMask::new([("password", secret)]);
+        let b64 = &base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            secret.as_bytes(),
+        );
+        let sha = hex::encode(sha2::Sha256::digest(secret.as_bytes()));
+        let rec = Record::Request(Box::new(RequestRecord {
+            id: "r1".into(),
+            url: format!("https://t.test/x?a={b64}&h={sha}&H={}", sha.to_uppercase()),
+            ..Default::default()
+        }));
+        let line = mask.apply(&serde_json::to_string(&rec).unwrap());
+        assert!(
+            !line.contains(b64.as_str()) && !line.contains(&sha),
+            "{line}"
+        );
+        assert!(!line.contains(&sha.to_uppercase()), "{line}");
+        assert!(
+            line.contains("a=[LEAKHOUND-SECRET:password|base64]"),
+            "{line}"
+        );
+        assert!(
+            line.contains("h=[LEAKHOUND-SECRET:password|sha256]"),
+            "{line}"
+        );
+        assert!(
+            line.contains("H=[LEAKHOUND-SECRET:password|sha256]"),
+            "{line}"
+        );
     }
 }

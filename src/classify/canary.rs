@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::capture::record::{
-    secret_marker, CanaryKind, JourneyInfo, Record, RequestRecord, StepRecord, TypedValue,
+    secret_marker, secret_marker_as, CanaryKind, JourneyInfo, Record, RequestRecord, StepRecord,
+    TypedValue, SECRET_FORMS,
 };
 use crate::classify::finding::DataKind;
 use crate::classify::matcher::Matcher;
@@ -239,10 +240,7 @@ impl Collector {
 
         for canary in &self.journey.identity {
             if canary.kind.is_secret() {
-                let mut variants = vec![Variant {
-                    pattern: secret_marker(&canary.key),
-                    labels: vec!["secret-marker".into()],
-                }];
+                let mut variants = marker_variants(&canary.key);
                 let value = secrets.get(&canary.key).or(canary.value.as_ref());
                 if let Some(v) = value.filter(|v| v.len() >= MIN_PLAIN_LEN) {
                     variants.extend(identity_variants(canary.kind, v));
@@ -292,10 +290,7 @@ impl Collector {
                 continue;
             }
             secret_values.push(value.clone());
-            let mut variants = vec![Variant {
-                pattern: secret_marker(key),
-                labels: vec!["secret-marker".into()],
-            }];
+            let mut variants = marker_variants(key);
             variants.extend(identity_variants(CanaryKind::Secret, value));
             push(
                 &mut out,
@@ -478,6 +473,20 @@ fn page_variants(host: &str, path_query: &str) -> Vec<Variant> {
 fn dedupe(v: &mut Vec<Variant>) {
     let mut seen = BTreeSet::new();
     v.retain(|x| seen.insert(x.pattern.to_ascii_lowercase()));
+}
+
+/// The markers the capture writer puts in place of secret `key`: the plain one, and one per
+/// encoded form, which then names the encoding in the finding.
+fn marker_variants(key: &str) -> Vec<Variant> {
+    let mut variants = vec![Variant {
+        pattern: secret_marker(key),
+        labels: vec!["secret-marker".into()],
+    }];
+    variants.extend(SECRET_FORMS.iter().map(|form| Variant {
+        pattern: secret_marker_as(key, form),
+        labels: vec![(*form).to_string()],
+    }));
+    variants
 }
 
 #[cfg(test)]

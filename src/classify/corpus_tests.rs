@@ -647,3 +647,42 @@ fn inventory_lists_every_third_party() {
     assert!(a.signatures_version.starts_with("bundled-"));
     assert!(a.requests_analyzed > 4);
 }
+
+/// A secret the capture writer masked in an encoded form is still a credential finding, and the
+/// finding names the form; the value appears nowhere.
+#[test]
+fn masked_encoded_secrets_are_credentials_with_their_encoding() {
+    let base = journey();
+    let case: Case = serde_json::from_str(
+        r#"{"description": "masked secret forms",
+            "requests": [
+              {"url": "https://px.unknownads.test/p?h=[LEAKHOUND-SECRET:password|sha256]&b=[LEAKHOUND-SECRET:password|base64]", "step": 1},
+              {"url": "https://px.unknownads.test/p?plain=[LEAKHOUND-SECRET:password]", "step": 1}
+            ]}"#,
+    )
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let mut got: Vec<(String, Vec<String>)> = a
+        .findings
+        .iter()
+        .filter(|f| f.kind == crate::classify::DataKind::Credential)
+        .map(|f| (f.channel.clone(), f.encoding.clone()))
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("query:b".to_string(), vec!["base64".to_string()]),
+            ("query:h".to_string(), vec!["sha256".to_string()]),
+            ("query:plain".to_string(), vec!["secret-marker".to_string()]),
+        ]
+    );
+    assert!(a
+        .findings
+        .iter()
+        .all(|f| f.value.is_none() || f.kind != crate::classify::DataKind::Credential));
+}
