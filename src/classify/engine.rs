@@ -398,44 +398,10 @@ impl<'a> Engine<'a> {
             None => self.group_index.entry(f.domain.clone()).or_default(),
         };
         let slot = *by_canary.entry(canary).or_insert_with(|| {
-            self.groups.push(FindingGroup {
-                domain: f.domain.clone(),
-                vendor: f.vendor.clone(),
-                kind: f.kind,
-                sub_kind: f.sub_kind.clone(),
-                canary: f.canary.clone(),
-                value: f.value.clone(),
-                severity: f.severity,
-                occurrences: 0,
-                delivered: 0,
-                initiated_only: 0,
-                channels: Vec::new(),
-                encodings: Vec::new(),
-                steps: Vec::new(),
-                first: index,
-            });
+            self.groups.push(FindingGroup::for_finding(f, index));
             self.groups.len() - 1
         });
-        let g = &mut self.groups[slot];
-        g.occurrences += 1;
-        match f.fate {
-            Fate::Delivered => g.delivered += 1,
-            // A failed request is no proof the data left either.
-            Fate::Initiated | Fate::Failed { .. } => g.initiated_only += 1,
-        }
-        g.severity = g.severity.max(f.severity);
-        if g.vendor.is_none() {
-            g.vendor.clone_from(&f.vendor);
-        }
-        if !g.channels.contains(&f.channel) {
-            g.channels.push(f.channel.clone());
-        }
-        if !g.encodings.iter().any(|e| same_encoding(e, &f.encoding)) {
-            g.encodings.push(f.encoding_label());
-        }
-        if !g.steps.contains(&f.step) {
-            g.steps.push(f.step);
-        }
+        self.groups[slot].add(f);
     }
 
     /// Hands out the findings made since the last call, in order.
@@ -563,26 +529,4 @@ fn parameter_meaning(vendor: Option<VendorMatch<'_>>, channel: &str) -> Option<M
             .skip(1)
             .find_map(|t| (!CHANNEL_WORDS.contains(t)).then(|| v.meaning(t)).flatten())
     })
-}
-
-/// Whether the encoding chain `chain` renders as `label` (see [`Finding::encoding_label`]),
-/// without rendering it.
-fn same_encoding(label: &str, chain: &[String]) -> bool {
-    if chain.is_empty() {
-        return label == "plain";
-    }
-    let mut rest = label;
-    for (i, step) in chain.iter().enumerate() {
-        if i > 0 {
-            match rest.strip_prefix(" → ") {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        }
-        match rest.strip_prefix(step.as_str()) {
-            Some(r) => rest = r,
-            None => return false,
-        }
-    }
-    rest.is_empty()
 }

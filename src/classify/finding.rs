@@ -177,6 +177,76 @@ pub struct FindingGroup {
     pub first: usize,
 }
 
+impl FindingGroup {
+    /// An empty group for `f`'s domain × kind × canary, whose first finding is number `first`;
+    /// [`FindingGroup::add`] then counts `f` (and every later member) in.
+    pub fn for_finding(f: &Finding, first: usize) -> FindingGroup {
+        FindingGroup {
+            domain: f.domain.clone(),
+            vendor: f.vendor.clone(),
+            kind: f.kind,
+            sub_kind: f.sub_kind.clone(),
+            canary: f.canary.clone(),
+            value: f.value.clone(),
+            severity: f.severity,
+            occurrences: 0,
+            delivered: 0,
+            initiated_only: 0,
+            channels: Vec::new(),
+            encodings: Vec::new(),
+            steps: Vec::new(),
+            first,
+        }
+    }
+
+    /// Counts one more member in: occurrences, delivered or not, gravest severity, and the
+    /// distinct channels, encodings and steps in the order first seen.
+    pub fn add(&mut self, f: &Finding) {
+        self.occurrences += 1;
+        // A failed request is no proof the data left either.
+        if f.fate.is_delivered() {
+            self.delivered += 1;
+        } else {
+            self.initiated_only += 1;
+        }
+        self.severity = self.severity.max(f.severity);
+        if self.vendor.is_none() {
+            self.vendor.clone_from(&f.vendor);
+        }
+        if !self.channels.contains(&f.channel) {
+            self.channels.push(f.channel.clone());
+        }
+        if !self.encodings.iter().any(|e| same_encoding(e, &f.encoding)) {
+            self.encodings.push(f.encoding_label());
+        }
+        if !self.steps.contains(&f.step) {
+            self.steps.push(f.step);
+        }
+    }
+}
+
+/// Whether the encoding chain `chain` renders as `label` (see [`Finding::encoding_label`]),
+/// without rendering it.
+fn same_encoding(label: &str, chain: &[String]) -> bool {
+    if chain.is_empty() {
+        return label == "plain";
+    }
+    let mut rest = label;
+    for (i, step) in chain.iter().enumerate() {
+        if i > 0 {
+            match rest.strip_prefix(" → ") {
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        match rest.strip_prefix(step.as_str()) {
+            Some(r) => rest = r,
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
 /// A third party the journey contacted, whether or not anything leaked to it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct ThirdParty {

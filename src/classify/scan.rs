@@ -575,7 +575,17 @@ struct JsonWalk<'w, 'c> {
     depth: usize,
 }
 
-impl JsonWalk<'_, '_> {
+impl<'c> JsonWalk<'_, 'c> {
+    /// The walk of a member: same scanner, prefix, path buffer and depth.
+    fn child(&mut self) -> JsonWalk<'_, 'c> {
+        JsonWalk {
+            scanner: &mut *self.scanner,
+            prefix: self.prefix,
+            path: &mut *self.path,
+            depth: self.depth,
+        }
+    }
+
     fn text(self, s: &str) {
         let chan = Chan {
             prefix: self.prefix,
@@ -638,26 +648,13 @@ impl<'de> serde::de::Visitor<'de> for JsonWalk<'_, '_> {
         Ok(())
     }
 
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let JsonWalk {
-            scanner,
-            prefix,
-            path,
-            depth,
-        } = self;
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut i = 0usize;
         loop {
-            let len = path.len();
-            push_segment(path, itoa::Buffer::new().format(i));
-            let more = seq
-                .next_element_seed(JsonWalk {
-                    scanner: &mut *scanner,
-                    prefix,
-                    path: &mut *path,
-                    depth,
-                })?
-                .is_some();
-            path.truncate(len);
+            let len = self.path.len();
+            push_segment(self.path, itoa::Buffer::new().format(i));
+            let more = seq.next_element_seed(self.child())?.is_some();
+            self.path.truncate(len);
             if !more {
                 return Ok(());
             }
@@ -665,25 +662,14 @@ impl<'de> serde::de::Visitor<'de> for JsonWalk<'_, '_> {
         }
     }
 
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let JsonWalk {
-            scanner,
-            prefix,
-            path,
-            depth,
-        } = self;
+    fn visit_map<A: serde::de::MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         loop {
-            let len = path.len();
-            if map.next_key_seed(PushKey(&mut *path))?.is_none() {
+            let len = self.path.len();
+            if map.next_key_seed(PushKey(&mut *self.path))?.is_none() {
                 return Ok(());
             }
-            map.next_value_seed(JsonWalk {
-                scanner: &mut *scanner,
-                prefix,
-                path: &mut *path,
-                depth,
-            })?;
-            path.truncate(len);
+            map.next_value_seed(self.child())?;
+            self.path.truncate(len);
         }
     }
 }

@@ -341,35 +341,13 @@ fn group_findings(findings: &[Finding]) -> Vec<FindingGroup> {
     let mut by_key: BTreeMap<(String, DataKind, String), FindingGroup> = BTreeMap::new();
     for (i, f) in findings.iter().enumerate() {
         let key = f.group_key();
-        let group = by_key.entry(key.clone()).or_insert_with(|| {
-            order.push(key);
-            FindingGroup {
-                domain: f.domain.clone(),
-                vendor: f.vendor.clone(),
-                kind: f.kind,
-                sub_kind: f.sub_kind.clone(),
-                canary: f.canary.clone(),
-                value: f.value.clone(),
-                severity: f.severity,
-                occurrences: 0,
-                delivered: 0,
-                initiated_only: 0,
-                channels: Vec::new(),
-                encodings: Vec::new(),
-                steps: Vec::new(),
-                first: i,
-            }
-        });
-        group.occurrences += 1;
-        if f.fate.is_delivered() {
-            group.delivered += 1;
-        } else {
-            group.initiated_only += 1;
-        }
-        group.severity = group.severity.max(f.severity);
-        push_unique(&mut group.channels, f.channel.clone());
-        push_unique(&mut group.encodings, f.encoding_label());
-        push_unique(&mut group.steps, f.step);
+        by_key
+            .entry(key.clone())
+            .or_insert_with(|| {
+                order.push(key);
+                FindingGroup::for_finding(f, i)
+            })
+            .add(f);
     }
     order
         .into_iter()
