@@ -360,8 +360,7 @@ async fn real_tracker_libraries_are_classified_from_what_they_really_send() {
     let report_opts = ReportOptions {
         classify: ClassifyOptions {
             signatures: Signatures::bundled().expect("bundled signatures"),
-            entities: None,
-            secrets: Default::default(),
+            ..Default::default()
         },
         policy: None,
         formats: vec![Format::Json],

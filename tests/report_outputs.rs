@@ -642,6 +642,28 @@ fn har_export_reads_the_capture_and_honours_redact() {
             urls[0]
         );
     }
+    // The export reads back as a HAR (pages and entries), and leaves no partial file behind.
+    let har_path = dir.path().join("out-false").join("capture.har");
+    let back = leakhound::capture::har::read_har(&har_path, Default::default()).unwrap();
+    assert_eq!(
+        back.iter()
+            .filter(|r| matches!(r, Record::Request(_)))
+            .count(),
+        1
+    );
+    assert!(!dir
+        .path()
+        .join("out-false")
+        .join("capture.har.partial")
+        .exists());
+    // A malformed line that is not the last one is an error naming it.
+    lines.insert(3, "{\"type\": \"request\", \"id\": ".into());
+    std::fs::write(&capture, lines.join("\n")).unwrap();
+    let err = report::write_all(&report, &dir.path().join("bad"), &[Format::Har], false)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(":4"), "{err}");
+
     let mut no_capture = report.clone();
     no_capture.run.capture_file = None;
     assert!(report::write_all(&no_capture, dir.path(), &[Format::Har], false).is_err());

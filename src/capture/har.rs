@@ -670,33 +670,82 @@ pub fn write_har<'r>(
     records: impl Iterator<Item = &'r Record>,
     out: &mut impl Write,
 ) -> Result<(), HarError> {
-    let mut t0 = SystemTime::UNIX_EPOCH;
-    let mut log = Log {
-        version: "1.2".into(),
-        creator: Creator {
+    let mut har = HarWriter::new(out)?;
+    for record in records {
+        har.record(record)?;
+    }
+    har.finish()?;
+    Ok(())
+}
+
+/// [`write_har`] one record at a time: request entries are written as they come, so a capture
+/// of any size is exported in memory bounded by its pages and WebSockets.
+///
+/// The document is compact JSON with `entries` before `pages` (key order means nothing in JSON;
+/// DevTools and HAR viewers read it either way). WebSocket entries are held until
+/// [`HarWriter::finish`], because their frames come later in the capture.
+pub struct HarWriter<W: Write> {
+    out: W,
+    t0: SystemTime,
+    browser: Option<Creator>,
+    pages: Vec<Page>,
+    sockets: Vec<Entry>,
+    socket_index: BTreeMap<String, usize>,
+    entries: usize,
+}
+
+impl<W: Write> HarWriter<W> {
+    pub fn new(mut out: W) -> Result<HarWriter<W>, HarError> {
+        let creator = Creator {
             name: "leakhound".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-        },
-        ..Default::default()
-    };
-    let at = |t0: SystemTime, ms: f64| -> String {
-        let t = t0 + Duration::from_secs_f64((ms.max(0.0)) / 1000.0);
+        };
+        out.write_all(br#"{"log":{"version":"1.2","creator":"#)?;
+        serde_json::to_writer(&mut out, &creator)?;
+        out.write_all(br#","entries":["#)?;
+        Ok(HarWriter {
+            out,
+            t0: SystemTime::UNIX_EPOCH,
+            browser: None,
+            pages: Vec::new(),
+            sockets: Vec::new(),
+            socket_index: BTreeMap::new(),
+            entries: 0,
+        })
+    }
+
+    fn at(&self, ms: f64) -> String {
+        let t = self.t0 + Duration::from_secs_f64(ms.max(0.0) / 1000.0);
         humantime::format_rfc3339_millis(t).to_string()
-    };
-    let mut sockets: BTreeMap<String, usize> = BTreeMap::new();
-    for record in records {
+    }
+
+    fn pageref(&self, step: usize) -> Option<String> {
+        (!self.pages.is_empty()).then(|| format!("page_{step}"))
+    }
+
+    fn entry(&mut self, entry: &Entry) -> Result<(), HarError> {
+        if self.entries > 0 {
+            self.out.write_all(b",")?;
+        }
+        self.out.write_all(b"\n")?;
+        serde_json::to_writer(&mut self.out, entry)?;
+        self.entries += 1;
+        Ok(())
+    }
+
+    pub fn record(&mut self, record: &Record) -> Result<(), HarError> {
         match record {
             Record::Header(h) => {
-                t0 = parse_time(&h.started_at).unwrap_or(SystemTime::UNIX_EPOCH);
+                self.t0 = parse_time(&h.started_at).unwrap_or(SystemTime::UNIX_EPOCH);
                 if !h.browser_version.is_empty() {
-                    log.browser = Some(Creator {
+                    self.browser = Some(Creator {
                         name: "Chromium".into(),
                         version: h.browser_version.clone(),
                     });
                 }
             }
-            Record::Step(s) => log.pages.push(Page {
-                started_date_time: at(t0, s.time_ms),
+            Record::Step(s) => self.pages.push(Page {
+                started_date_time: self.at(s.time_ms),
                 id: format!("page_{}", s.index),
                 title: if s.label.is_empty() {
                     s.action.clone()
@@ -706,74 +755,14 @@ pub fn write_har<'r>(
                 page_timings: PageTimings::default(),
             }),
             Record::Request(r) => {
-                let pageref = (!log.pages.is_empty()).then(|| format!("page_{}", r.step));
-                let post_data = r.body.as_ref().map(|b| PostData {
-                    mime_type: r.header("content-type").unwrap_or("").to_string(),
-                    text: b.data.clone(),
-                    params: Vec::new(),
-                    encoding: (b.encoding == BodyEncoding::Base64).then(|| "base64".into()),
-                });
-                let resp = r.response.clone().unwrap_or_default();
-                let status = i64::from(resp.status);
-                let mime = resp
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("content-type"))
-                    .map(|h| h.value.clone())
-                    .unwrap_or_default();
-                log.entries.push(Entry {
-                    pageref,
-                    started_date_time: at(t0, r.time_ms),
-                    time: 0.0,
-                    request: HarRequest {
-                        method: r.method.clone(),
-                        url: r.url.clone(),
-                        http_version: "HTTP/1.1".into(),
-                        cookies: Vec::new(),
-                        headers: name_values(&r.headers),
-                        query_string: query_of(&r.url),
-                        body_size: r.body.as_ref().map_or(0, |b| b.size as i64),
-                        post_data,
-                        headers_size: -1,
-                    },
-                    response: HarResponse {
-                        status,
-                        status_text: String::new(),
-                        http_version: "HTTP/1.1".into(),
-                        cookies: Vec::new(),
-                        headers: name_values(&resp.headers),
-                        content: Content {
-                            size: 0,
-                            mime_type: mime,
-                        },
-                        redirect_url: String::new(),
-                        headers_size: -1,
-                        body_size: -1,
-                    },
-                    cache: Default::default(),
-                    timings: Timings::default(),
-                    server_ip_address: resp.remote_address.clone(),
-                    resource_type: Some(r.resource_type.to_ascii_lowercase()),
-                    initiator: har_initiator(&r.initiator),
-                    web_socket_messages: Vec::new(),
-                    error: match &r.fate {
-                        Fate::Failed { reason } => Some(reason.clone()),
-                        _ => None,
-                    },
-                    leakhound: Some(LeakhoundExtra {
-                        id: r.id.clone(),
-                        step: r.step,
-                        page_url: r.page_url.clone(),
-                        fate: r.fate.clone(),
-                        beacon: r.beacon,
-                    }),
-                });
+                let entry = self.request_entry(r);
+                self.entry(&entry)?;
             }
             Record::WebSocket(w) => {
-                sockets.insert(w.id.clone(), log.entries.len());
-                log.entries.push(Entry {
-                    pageref: (!log.pages.is_empty()).then(|| format!("page_{}", w.step)),
-                    started_date_time: at(t0, w.time_ms),
+                self.socket_index.insert(w.id.clone(), self.sockets.len());
+                let entry = Entry {
+                    pageref: self.pageref(w.step),
+                    started_date_time: self.at(w.time_ms),
                     request: HarRequest {
                         method: "GET".into(),
                         url: w.url.clone(),
@@ -795,18 +784,19 @@ pub fn write_har<'r>(
                     resource_type: Some("websocket".into()),
                     initiator: har_initiator(&w.initiator),
                     ..Default::default()
-                });
+                };
+                self.sockets.push(entry);
             }
             Record::WsFrame(f) => {
-                let Some(&idx) = sockets.get(&f.socket) else {
-                    continue;
+                let Some(&idx) = self.socket_index.get(&f.socket) else {
+                    return Ok(());
                 };
-                let t = t0 + Duration::from_secs_f64(f.time_ms.max(0.0) / 1000.0);
+                let t = self.t0 + Duration::from_secs_f64(f.time_ms.max(0.0) / 1000.0);
                 let secs = t
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map(|d| d.as_secs_f64())
                     .unwrap_or(0.0);
-                if let Some(entry) = log.entries.get_mut(idx) {
+                if let Some(entry) = self.sockets.get_mut(idx) {
                     entry.web_socket_messages.push(WsMessage {
                         kind: "send".into(),
                         time: secs,
@@ -817,10 +807,88 @@ pub fn write_har<'r>(
             }
             Record::Typed(_) | Record::Snapshot(_) | Record::Dialog(_) | Record::End(_) => {}
         }
+        Ok(())
     }
-    serde_json::to_writer_pretty(&mut *out, &Har { log })?;
-    out.write_all(b"\n")?;
-    Ok(())
+
+    fn request_entry(&self, r: &RequestRecord) -> Entry {
+        let post_data = r.body.as_ref().map(|b| PostData {
+            mime_type: r.header("content-type").unwrap_or("").to_string(),
+            text: b.data.clone(),
+            params: Vec::new(),
+            encoding: (b.encoding == BodyEncoding::Base64).then(|| "base64".into()),
+        });
+        let resp = r.response.clone().unwrap_or_default();
+        let mime = resp
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("content-type"))
+            .map(|h| h.value.clone())
+            .unwrap_or_default();
+        Entry {
+            pageref: self.pageref(r.step),
+            started_date_time: self.at(r.time_ms),
+            time: 0.0,
+            request: HarRequest {
+                method: r.method.clone(),
+                url: r.url.clone(),
+                http_version: "HTTP/1.1".into(),
+                cookies: Vec::new(),
+                headers: name_values(&r.headers),
+                query_string: query_of(&r.url),
+                body_size: r.body.as_ref().map_or(0, |b| b.size as i64),
+                post_data,
+                headers_size: -1,
+            },
+            response: HarResponse {
+                status: i64::from(resp.status),
+                status_text: String::new(),
+                http_version: "HTTP/1.1".into(),
+                cookies: Vec::new(),
+                headers: name_values(&resp.headers),
+                content: Content {
+                    size: 0,
+                    mime_type: mime,
+                },
+                redirect_url: String::new(),
+                headers_size: -1,
+                body_size: -1,
+            },
+            cache: Default::default(),
+            timings: Timings::default(),
+            server_ip_address: resp.remote_address.clone(),
+            resource_type: Some(r.resource_type.to_ascii_lowercase()),
+            initiator: har_initiator(&r.initiator),
+            web_socket_messages: Vec::new(),
+            error: match &r.fate {
+                Fate::Failed { reason } => Some(reason.clone()),
+                _ => None,
+            },
+            leakhound: Some(LeakhoundExtra {
+                id: r.id.clone(),
+                step: r.step,
+                page_url: r.page_url.clone(),
+                fate: r.fate.clone(),
+                beacon: r.beacon,
+            }),
+        }
+    }
+
+    /// Writes the WebSocket entries, the pages and the browser, closes the document and returns
+    /// the writer.
+    pub fn finish(mut self) -> Result<W, HarError> {
+        for socket in std::mem::take(&mut self.sockets) {
+            self.entry(&socket)?;
+        }
+        self.out.write_all(b"\n],\"pages\":")?;
+        serde_json::to_writer(&mut self.out, &self.pages)?;
+        if let Some(browser) = &self.browser {
+            self.out.write_all(br#","browser":"#)?;
+            serde_json::to_writer(&mut self.out, browser)?;
+        }
+        self.out.write_all(b"}}\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
 }
 
 #[cfg(test)]

@@ -396,8 +396,8 @@ fn run_cases(sub: &str) -> (usize, BTreeSet<String>, Vec<String>) {
         assert!(!case.description.is_empty());
         let opts = ClassifyOptions {
             signatures: sigs.clone(),
-            entities: None,
             secrets: case.secrets.clone(),
+            ..Default::default()
         };
         let records = build(&case, &base);
         let (_, a) = analyze_records(&records, &opts).unwrap();
@@ -527,6 +527,23 @@ fn streaming_capture_matches_in_memory_analysis() {
         );
     }
 
+    // Progress: each pass from 0 to the file size, never backwards.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let with_progress = ClassifyOptions {
+        progress: crate::classify::ProgressHook::new(move |pass, done, total| {
+            log.lock().unwrap().push((pass, done, total));
+        }),
+        ..opts.clone()
+    };
+    analyze_capture(&path, &with_progress).unwrap();
+    let calls = seen.lock().unwrap().clone();
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert_eq!(calls.first(), Some(&(1, 0, size)));
+    assert!(calls.contains(&(1, size, size)) && calls.contains(&(2, 0, size)));
+    assert_eq!(calls.last(), Some(&(2, size, size)));
+    assert!(calls.windows(2).all(|w| w[0] <= w[1]), "{calls:?}");
+
     // A malformed line in the middle is an error naming the line.
     let text = std::fs::read_to_string(&path).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
@@ -610,7 +627,7 @@ fn inventory_lists_every_third_party() {
     let opts = ClassifyOptions {
         signatures: Signatures::bundled().unwrap(),
         entities: Some(entities),
-        secrets: BTreeMap::new(),
+        ..Default::default()
     };
     let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
     let unknown = a

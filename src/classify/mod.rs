@@ -33,6 +33,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 
@@ -53,6 +54,38 @@ pub struct ClassifyOptions {
     pub entities: Option<EntityMap>,
     /// Secret values by identity key, in memory only: searched for, never written anywhere.
     pub secrets: BTreeMap<String, String>,
+    /// Told how far the reading of a capture file has got (long captures take seconds).
+    pub progress: ProgressHook,
+}
+
+/// A progress callback for [`analyze_capture`]: `(pass, bytes read, file size)`, pass 1 or 2.
+/// Called at the start and end of each pass and about every [`PROGRESS_EVERY`] bytes.
+#[derive(Clone, Default)]
+pub struct ProgressHook(pub Option<Arc<dyn Fn(u8, u64, u64) + Send + Sync>>);
+
+/// Bytes between two progress calls.
+pub const PROGRESS_EVERY: u64 = 16 << 20;
+
+impl ProgressHook {
+    pub fn new(f: impl Fn(u8, u64, u64) + Send + Sync + 'static) -> ProgressHook {
+        ProgressHook(Some(Arc::new(f)))
+    }
+
+    fn report(&self, pass: u8, done: u64, total: u64) {
+        if let Some(f) = &self.0 {
+            f(pass, done, total);
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "ProgressHook(set)"
+        } else {
+            "ProgressHook(none)"
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,7 +166,7 @@ pub fn analyze_capture_with(
 ) -> Result<(CaptureSummary, Analysis), ClassifyError> {
     let mut summary = CaptureSummary::default();
     let mut collector = Collector::new();
-    for_each_line(path, |line_no, line, complete| {
+    for_each_line(path, (&opts.progress, 1), |line_no, line, complete| {
         if line.starts_with(br#"{"type":"request""#) {
             if !complete {
                 // A cut-off last line is skipped (see `for_each_line`), so it must fail here.
@@ -164,7 +197,7 @@ pub fn analyze_capture_with(
     let parties = collector.parties().clone();
     let set = collector.finish(&opts.secrets);
     let mut engine = Engine::new(opts, &set, parties, &summary);
-    for_each_line(path, |line_no, line, _| {
+    for_each_line(path, (&opts.progress, 2), |line_no, line, _| {
         if line.starts_with(br#"{"type":"request""#) {
             // Checked once here, the line's strings need no further UTF-8 checks while parsing.
             let text = std::str::from_utf8(line).map_err(|e| line_error(path, line_no, e))?;
@@ -247,6 +280,7 @@ fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Option<Recor
 /// fills is copied. Memory is one buffer plus the longest such line.
 fn for_each_line(
     path: &Path,
+    progress: (&ProgressHook, u8),
     mut f: impl FnMut(usize, &[u8], bool) -> Result<(), ClassifyError>,
 ) -> Result<(), ClassifyError> {
     let io_err = |source| ClassifyError::Io {
@@ -254,6 +288,10 @@ fn for_each_line(
         source,
     };
     let file = File::open(path).map_err(io_err)?;
+    let (hook, pass) = progress;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let (mut read, mut next_report) = (0u64, PROGRESS_EVERY);
+    hook.report(pass, 0, total);
     let mut reader = BufReader::with_capacity(READ_BUFFER, file);
     let mut carry: Vec<u8> = Vec::new();
     let mut line_no = 0;
@@ -281,6 +319,7 @@ fn for_each_line(
                 line_no += 1;
                 one(line_no, &carry, false)?;
             }
+            hook.report(pass, read, total.max(read));
             return Ok(());
         }
         let mut start = 0;
@@ -298,5 +337,10 @@ fn for_each_line(
         carry.extend_from_slice(&buf[start..]);
         let len = buf.len();
         reader.consume(len);
+        read += len as u64;
+        if read >= next_report {
+            hook.report(pass, read, total.max(read));
+            next_report = read + PROGRESS_EVERY;
+        }
     }
 }

@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 
 use leakhound::browser::journey::RunOptions;
 use leakhound::capture::offline::HostRule;
-use leakhound::classify::{ClassifyOptions, EntityMap, IdentityFile, Signatures};
+use leakhound::classify::{ClassifyOptions, EntityMap, IdentityFile, ProgressHook, Signatures};
 use leakhound::pipeline::{
     audit_scenario, combined_exit_code, report_capture, slug, ReportOptions,
 };
@@ -57,6 +57,7 @@ fn report_options(out: &OutputArgs) -> Result<ReportOptions> {
             signatures: load_signatures(&out.signatures)?,
             entities,
             secrets: Default::default(),
+            progress: analysis_progress(),
         },
         policy,
         formats,
@@ -79,6 +80,35 @@ fn run_options(browser: &BrowserArgs) -> RunOptions {
         }
     });
     opts
+}
+
+/// Shows how far the classifier has read a capture, on stderr, for captures big enough to take a
+/// while (and only on a terminal; with -v as log lines elsewhere).
+fn analysis_progress() -> ProgressHook {
+    const SHOW_FROM: u64 = 64 << 20;
+    let tty = std::io::stderr().is_terminal();
+    ProgressHook::new(move |pass, done, total| {
+        if total < SHOW_FROM {
+            return;
+        }
+        let pct = done * 100 / total.max(1);
+        let what = if pass == 1 {
+            "learning canaries"
+        } else {
+            "matching requests"
+        };
+        if tty {
+            eprint!(
+                "\r  analysing capture: pass {pass}/2 ({what}) {pct:>3}% of {} MB",
+                total >> 20
+            );
+            if pass == 2 && done >= total {
+                eprintln!();
+            }
+        } else {
+            tracing::info!("analysing capture: pass {pass}/2 ({what}) {pct}%");
+        }
+    })
 }
 
 /// Prints `[step/total] label` lines on stderr (only on a terminal, or with -v).

@@ -115,8 +115,7 @@ pub fn report_options(formats: Vec<Format>) -> Result<ReportOptions, DemoError> 
     Ok(ReportOptions {
         classify: ClassifyOptions {
             signatures: Signatures::bundled()?,
-            entities: None,
-            secrets: Default::default(),
+            ..Default::default()
         },
         policy: Some(Policy::parse(POLICY, Path::new(POLICY_PATH))?),
         formats,

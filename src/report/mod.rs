@@ -202,6 +202,9 @@ pub fn screenshot_base(report: &Report) -> Option<PathBuf> {
 }
 
 /// HAR 1.2 export of the capture the report was built from, masked like the report when redacting.
+///
+/// Streams: one capture line in memory at a time (plus the pages and WebSockets), written to a
+/// `.partial` file renamed into place at the end.
 fn write_har(
     report: &Report,
     path: &Path,
@@ -210,21 +213,26 @@ fn write_har(
     let Some(capture) = report.run.capture_file.as_deref() else {
         return Err(ReportError::NoCapture);
     };
-    let mut records = read_capture(Path::new(capture))?;
-    if let Some(redactor) = redactor {
-        records = records
-            .into_iter()
-            .map(|record| {
-                let mut value = serde_json::to_value(&record)?;
-                redactor.mask_value(&mut value);
-                serde_json::from_value(value)
-            })
-            .collect::<Result<_, _>>()?;
-    }
-    let mut out = Vec::new();
-    crate::capture::har::write_har(records.iter(), &mut out)
-        .map_err(|e| ReportError::Har(e.to_string()))?;
-    write_file(path, &out)
+    let io = |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let har_err = |e: crate::capture::har::HarError| ReportError::Har(e.to_string());
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let file = std::fs::File::create(&tmp).map_err(io)?;
+    let mut har =
+        crate::capture::har::HarWriter::new(std::io::BufWriter::new(file)).map_err(har_err)?;
+    for_each_record(Path::new(capture), |mut value| {
+        if let Some(redactor) = redactor {
+            redactor.mask_value(&mut value);
+        }
+        let record: Record = serde_json::from_value(value)?;
+        har.record(&record).map_err(har_err)
+    })?;
+    har.finish().map_err(har_err)?;
+    std::fs::rename(&tmp, path).map_err(io)
 }
 
 /// The record types of capture format 1; others are skipped, as the format asks of readers.
@@ -241,40 +249,58 @@ const KNOWN_RECORDS: [&str; 9] = [
 ];
 
 /// Reads every record of a capture file. A last line cut off mid-write (a crash) is skipped.
-fn read_capture(path: &Path) -> Result<Vec<Record>, ReportError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReportError::Read {
+/// Calls `f` with each record of a capture file of a known type, as JSON, one line at a time.
+///
+/// Unknown record types are skipped (as the format asks of readers), and so is a cut-off last
+/// line (a crash mid-write); any other malformed line is an error naming it.
+fn for_each_record(
+    path: &Path,
+    mut f: impl FnMut(serde_json::Value) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    use std::io::BufRead;
+    let read_err = |source| ReportError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
-    let lines: Vec<&str> = text.lines().collect();
-    let mut records = Vec::new();
-    for (n, line) in lines.iter().enumerate() {
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let reader = std::io::BufReader::new(file);
+    // A line that failed to parse is only an error if another line follows it.
+    let mut pending: Option<ReportError> = None;
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.map_err(read_err)?;
         if line.trim().is_empty() {
             continue;
+        }
+        if let Some(err) = pending.take() {
+            return Err(err);
         }
         let bad = |message: String| ReportError::BadCapture {
             path: path.to_path_buf(),
             line: n + 1,
             message,
         };
-        let value: serde_json::Value = match serde_json::from_str(line) {
+        let value: serde_json::Value = match serde_json::from_str(&line) {
             Ok(v) => v,
-            Err(_) if n + 1 == lines.len() => {
-                tracing::warn!(path = %path.display(), "skipping a cut-off last line");
-                break;
+            Err(e) => {
+                pending = Some(bad(e.to_string()));
+                continue;
             }
-            Err(e) => return Err(bad(e.to_string())),
         };
         let known = value
             .get("type")
             .and_then(|t| t.as_str())
             .is_some_and(|t| KNOWN_RECORDS.contains(&t));
-        if !known {
-            continue;
+        if known {
+            f(value).map_err(|e| match e {
+                ReportError::Serialize(e) => bad(e.to_string()),
+                other => other,
+            })?;
         }
-        records.push(serde_json::from_value(value).map_err(|e| bad(e.to_string()))?);
     }
-    Ok(records)
+    if pending.is_some() {
+        tracing::warn!(path = %path.display(), "skipping a cut-off last line");
+    }
+    Ok(())
 }
 
 /// Reads a JSON report written by [`write_all`], e.g. for `leakhound diff`.
