@@ -61,7 +61,10 @@ pub struct ClassifyOptions {
 /// A progress callback for [`analyze_capture`]: `(pass, bytes read, file size)`, pass 1 or 2.
 /// Called at the start and end of each pass and about every [`PROGRESS_EVERY`] bytes.
 #[derive(Clone, Default)]
-pub struct ProgressHook(pub Option<Arc<dyn Fn(u8, u64, u64) + Send + Sync>>);
+pub struct ProgressHook(pub Option<Arc<ProgressFn>>);
+
+/// See [`ProgressHook`].
+pub type ProgressFn = dyn Fn(u8, u64, u64) + Send + Sync;
 
 /// Bytes between two progress calls.
 pub const PROGRESS_EVERY: u64 = 16 << 20;
