@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use super::model::Report;
-use super::{write_file, ReportError};
+use super::{write_streamed, ReportError};
 
 /// The report as pretty-printed JSON text.
 pub fn to_json(report: &Report) -> Result<String, ReportError> {
@@ -15,7 +15,14 @@ pub fn to_json(report: &Report) -> Result<String, ReportError> {
     Ok(text)
 }
 
-/// Writes the JSON report to `path`.
+/// Writes the JSON report to `path` (streamed: a report with many findings is never one string).
 pub fn write_json(report: &Report, path: &Path) -> Result<(), ReportError> {
-    write_file(path, to_json(report)?.as_bytes())
+    write_streamed(path, |out| {
+        use std::io::Write as _;
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        out.write_all(b"\n").map_err(|source| ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
 }

@@ -144,6 +144,27 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
     std::fs::rename(&tmp, path).map_err(io)
 }
 
+/// Writes a file through a buffered writer, to `PATH.partial` first and renamed into place when
+/// `write` succeeds, so a large output never has to be held in memory whole.
+pub(crate) fn write_streamed(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    use std::io::Write as _;
+    let io = |source| ReportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".partial");
+    let tmp = PathBuf::from(tmp);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).map_err(io)?);
+    write(&mut out)?;
+    out.flush().map_err(io)?;
+    drop(out);
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
 /// Writes each of `formats` into `out_dir` (created if missing) and returns the paths written.
 ///
 /// With `redact`, canary values are masked in every output (see [`redact::redact`]). Secrets are
@@ -213,26 +234,19 @@ fn write_har(
     let Some(capture) = report.run.capture_file.as_deref() else {
         return Err(ReportError::NoCapture);
     };
-    let io = |source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let har_err = |e: crate::capture::har::HarError| ReportError::Har(e.to_string());
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    let file = std::fs::File::create(&tmp).map_err(io)?;
-    let mut har =
-        crate::capture::har::HarWriter::new(std::io::BufWriter::new(file)).map_err(har_err)?;
-    for_each_record(Path::new(capture), |mut value| {
-        if let Some(redactor) = redactor {
-            redactor.mask_value(&mut value);
-        }
-        let record: Record = serde_json::from_value(value)?;
-        har.record(&record).map_err(har_err)
-    })?;
-    har.finish().map_err(har_err)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    write_streamed(path, |out| {
+        let mut har = crate::capture::har::HarWriter::new(out).map_err(har_err)?;
+        for_each_record(Path::new(capture), |mut value| {
+            if let Some(redactor) = redactor {
+                redactor.mask_value(&mut value);
+            }
+            let record: Record = serde_json::from_value(value)?;
+            har.record(&record).map_err(har_err)
+        })?;
+        har.finish().map_err(har_err)?;
+        Ok(())
+    })
 }
 
 /// The record types of capture format 1; others are skipped, as the format asks of readers.
