@@ -399,8 +399,14 @@ fn initiator_from(i: Option<&HarInitiator>) -> Initiator {
     }
 }
 
+/// An RFC 3339 time with any UTC offset (Chrome writes `Z`, Firefox the local offset such as
+/// `-05:00`); a time without a zone is read as UTC.
 fn parse_time(s: &str) -> Option<SystemTime> {
-    humantime::parse_rfc3339_weak(s.trim_end_matches('Z').split('+').next()?).ok()
+    let s = s.trim();
+    match time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+        Ok(t) => Some(t.into()),
+        Err(_) => humantime::parse_rfc3339_weak(s).ok(),
+    }
 }
 
 /// Reads a HAR file as capture records: a header from `journey`, one step per HAR page, requests,
@@ -895,6 +901,18 @@ impl<W: Write> HarWriter<W> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn times_with_any_offset_are_one_timeline() {
+        let utc = parse_time("2024-05-01T10:00:00.500Z").unwrap();
+        assert_eq!(parse_time("2024-05-01T12:00:00.500+02:00"), Some(utc));
+        assert_eq!(
+            parse_time("2024-05-01T05:00:01.500-05:00"),
+            Some(utc + Duration::from_secs(1))
+        );
+        assert_eq!(parse_time("2024-05-01T10:00:00.500"), Some(utc));
+        assert_eq!(parse_time("yesterday"), None);
+    }
+
     fn sample() -> Vec<Record> {
         vec![
             Record::Header(CaptureHeader {
@@ -1082,6 +1100,64 @@ mod tests {
         assert_eq!(f.channel, "query:dl");
         assert_eq!(f.vendor.as_deref(), Some("meta_pixel"));
         assert_eq!(analysis.groups[0].initiated_only, 1);
+    }
+
+    /// Firefox's export: local time offsets, `HTTP/2`, `postData.params`, `_securityState`, no
+    /// `_resourceType` or `_initiator`; a form POST typed into a search box leaks the term.
+    #[test]
+    fn firefox_style_har_import() {
+        let har = r#"{"log": {"version": "1.2", "creator": {"name": "Firefox", "version": "128.0"},
+          "browser": {"name": "Firefox", "version": "128.0"},
+          "pages": [{"startedDateTime": "2024-05-01T06:00:00.000-04:00", "id": "page_1", "title": "Chest pain | Mercy", "pageTimings": {"onContentLoad": 120, "onLoad": 300}}],
+          "entries": [
+            {"pageref": "page_1", "startedDateTime": "2024-05-01T06:00:00.000-04:00",
+             "request": {"bodySize": 0, "method": "GET", "url": "https://www.mercy.test/search?q=chest+pain", "httpVersion": "HTTP/2",
+               "headers": [{"name": "Host", "value": "www.mercy.test"}, {"name": "Accept", "value": "text/html"}],
+               "cookies": [], "queryString": [{"name": "q", "value": "chest+pain"}], "headersSize": 412},
+             "response": {"status": 200, "statusText": "OK", "httpVersion": "HTTP/2", "headers": [{"name": "content-type", "value": "text/html; charset=utf-8"}],
+               "cookies": [], "content": {"mimeType": "text/html; charset=utf-8", "size": 5120, "text": "<!doctype html>"}, "redirectURL": "", "headersSize": 220, "bodySize": 1800},
+             "cache": {}, "timings": {"blocked": 0, "dns": 0, "connect": 0, "ssl": 0, "send": 0, "wait": 20, "receive": 1}, "time": 21,
+             "_securityState": "secure", "serverIPAddress": "192.0.2.10", "connection": "443"},
+            {"pageref": "page_1", "startedDateTime": "2024-05-01T06:00:02.250-04:00",
+             "request": {"bodySize": 61, "method": "POST", "url": "https://region1.google-analytics.com/g/collect?v=2&tid=G-ABC", "httpVersion": "HTTP/2",
+               "headers": [{"name": "Content-Type", "value": "text/plain;charset=UTF-8"}, {"name": "Referer", "value": "https://www.mercy.test/"}],
+               "cookies": [], "queryString": [{"name": "v", "value": "2"}], "headersSize": 600,
+               "postData": {"mimeType": "text/plain;charset=UTF-8", "params": [], "text": "en=view_search_results&ep.search_term=chest%20pain"}},
+             "response": {"status": 204, "statusText": "No Content", "httpVersion": "HTTP/2", "headers": [], "cookies": [],
+               "content": {"mimeType": "text/plain", "size": 0}, "redirectURL": "", "headersSize": 100, "bodySize": 0},
+             "cache": {}, "timings": {"blocked": 0, "dns": 0, "connect": 0, "ssl": 0, "send": 0, "wait": 30, "receive": 0}, "time": 30,
+             "_securityState": "secure"}
+          ]}}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("firefox.har");
+        std::fs::write(&path, har).unwrap();
+        let recs = read_har(&path, JourneyInfo::default()).unwrap();
+        let requests: Vec<&RequestRecord> = recs
+            .iter()
+            .filter_map(|r| match r {
+                Record::Request(r) => Some(r.as_ref()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(requests.len(), 2);
+        // The offset is honoured: 2.25 s apart on one timeline.
+        assert!((requests[1].time_ms - requests[0].time_ms - 2250.0).abs() < 1.0);
+        assert_eq!(
+            requests[0].url,
+            "https://www.mercy.test/search?q=chest+pain"
+        );
+        let opts = crate::classify::ClassifyOptions {
+            signatures: crate::classify::Signatures::bundled().unwrap(),
+            ..Default::default()
+        };
+        let (_, analysis) = crate::classify::analyze_records(&recs, &opts).unwrap();
+        let f = analysis
+            .findings
+            .iter()
+            .find(|f| f.kind == crate::classify::DataKind::SearchTerm)
+            .expect("search term found");
+        assert_eq!(f.domain, "google-analytics.com");
+        assert_eq!(f.channel, "body:form:ep.search_term");
     }
 
     #[test]
