@@ -388,9 +388,10 @@ fn sarif_has_one_rule_per_kind_and_one_result_per_group() {
         search["properties"]["channels"].as_array().unwrap().len(),
         2
     );
-    // Step 3 ("press Enter") starts on line 18 of the scenario file.
+    // Step 3 ("press Enter", the third entry of `steps`: step 0 opens `start_url`) starts on
+    // line 17 of the scenario file.
     let loc = &search["locations"][0]["physicalLocation"];
-    assert_eq!(loc["region"]["startLine"], 18);
+    assert_eq!(loc["region"]["startLine"], 17);
     assert!(loc["artifactLocation"]["uri"]
         .as_str()
         .unwrap()
