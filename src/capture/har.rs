@@ -901,6 +901,32 @@ impl<W: Write> HarWriter<W> {
 mod tests {
     use super::*;
 
+    /// `har` read back through a file, as `leakhound analyze` reads one.
+    fn import(har: &[u8]) -> Vec<Record> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.har");
+        std::fs::write(&path, har).unwrap();
+        read_har(&path, JourneyInfo::default()).unwrap()
+    }
+
+    fn classify(records: &[Record]) -> crate::classify::Analysis {
+        let opts = crate::classify::ClassifyOptions {
+            signatures: crate::classify::Signatures::bundled().unwrap(),
+            ..Default::default()
+        };
+        crate::classify::analyze_records(records, &opts).unwrap().1
+    }
+
+    fn requests_of(records: &[Record]) -> Vec<&RequestRecord> {
+        records
+            .iter()
+            .filter_map(|r| match r {
+                Record::Request(r) => Some(r.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn times_with_any_offset_are_one_timeline() {
         let utc = parse_time("2024-05-01T10:00:00.500Z").unwrap();
@@ -1021,17 +1047,8 @@ mod tests {
             "send"
         );
 
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.har");
-        std::fs::write(&path, &out).unwrap();
-        let back = read_har(&path, JourneyInfo::default()).unwrap();
-        let reqs: Vec<&RequestRecord> = back
-            .iter()
-            .filter_map(|r| match r {
-                Record::Request(r) => Some(r.as_ref()),
-                _ => None,
-            })
-            .collect();
+        let back = import(&out);
+        let reqs = requests_of(&back);
         assert_eq!(reqs.len(), 2);
         assert_eq!(reqs[0].id, "r1");
         assert_eq!(reqs[0].body.as_ref().unwrap().data, "{\"u\":\"/symptoms\"}");
@@ -1087,11 +1104,7 @@ mod tests {
             Some("https://connect.facebook.net/en_US/fbevents.js")
         );
         assert_eq!(fb.page_url, "https://www.mercy.test/symptoms/chest-pain");
-        let opts = crate::classify::ClassifyOptions {
-            signatures: crate::classify::Signatures::bundled().unwrap(),
-            ..Default::default()
-        };
-        let (_, analysis) = crate::classify::analyze_records(&recs, &opts).unwrap();
+        let analysis = classify(&recs);
         let f = analysis
             .findings
             .iter()
@@ -1128,17 +1141,8 @@ mod tests {
              "cache": {}, "timings": {"blocked": 0, "dns": 0, "connect": 0, "ssl": 0, "send": 0, "wait": 30, "receive": 0}, "time": 30,
              "_securityState": "secure"}
           ]}}"#;
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("firefox.har");
-        std::fs::write(&path, har).unwrap();
-        let recs = read_har(&path, JourneyInfo::default()).unwrap();
-        let requests: Vec<&RequestRecord> = recs
-            .iter()
-            .filter_map(|r| match r {
-                Record::Request(r) => Some(r.as_ref()),
-                _ => None,
-            })
-            .collect();
+        let recs = import(har.as_bytes());
+        let requests = requests_of(&recs);
         assert_eq!(requests.len(), 2);
         // The offset is honoured: 2.25 s apart on one timeline.
         assert!((requests[1].time_ms - requests[0].time_ms - 2250.0).abs() < 1.0);
@@ -1146,11 +1150,7 @@ mod tests {
             requests[0].url,
             "https://www.mercy.test/search?q=chest+pain"
         );
-        let opts = crate::classify::ClassifyOptions {
-            signatures: crate::classify::Signatures::bundled().unwrap(),
-            ..Default::default()
-        };
-        let (_, analysis) = crate::classify::analyze_records(&recs, &opts).unwrap();
+        let analysis = classify(&recs);
         let f = analysis
             .findings
             .iter()

@@ -133,15 +133,13 @@ pub enum ReportError {
 
 /// Writes `bytes` to `path` through a temporary file, so a reader never sees half a report.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    let io = |source| ReportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".partial");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    write_streamed(path, |out| {
+        use std::io::Write as _;
+        out.write_all(bytes).map_err(|source| ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
 }
 
 /// Writes a file through a buffered writer, to `PATH.partial` first and renamed into place when
