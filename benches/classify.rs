@@ -13,8 +13,8 @@ use std::time::Instant;
 use criterion::{criterion_group, Criterion, Throughput};
 use flate2::write::GzEncoder;
 use leakhound::capture::record::{
-    Body, Canary, CanaryKind, CaptureHeader, EndRecord, Fate, Header, JourneyInfo, Record,
-    RequestRecord, SnapshotRecord, StepRecord, TypedValue,
+    Body, Canary, CanaryKind, CaptureHeader, EndRecord, Fate, Header, Initiator, JourneyInfo,
+    Record, RequestRecord, ResponseInfo, SnapshotRecord, StackFrame, StepRecord, TypedValue,
 };
 use leakhound::classify::{analyze_capture, analyze_capture_with, ClassifyOptions, Signatures};
 
@@ -208,6 +208,47 @@ fn request(rng: &mut Rng, i: usize, total: usize) -> RequestRecord {
             None,
         ),
     };
+    // As Chromium reports them: the sending script and its stack, and the response headers.
+    let script = match i % 10 {
+        0..=4 => "https://connect.facebook.net/en_US/fbevents.js",
+        5..=6 => "https://cdn.segment.com/analytics.js/v1/abc/analytics.min.js",
+        7 => "https://us-assets.i.posthog.com/static/array.js",
+        8 => "https://www.googletagmanager.com/gtag/js?id=G-ABC123",
+        _ => "https://www.mercy-health.test/assets/app.js",
+    };
+    let mut frame = |function: &str, line: u32| StackFrame {
+        function: function.into(),
+        url: script.into(),
+        line,
+        column: (rng.next() % 5000) as u32,
+        async_boundary: None,
+    };
+    let initiator = Initiator {
+        kind: "script".into(),
+        url: Some(script.into()),
+        line: Some(1),
+        column: Some(1200),
+        stack: vec![frame("send", 1), frame("track", 1), frame("", 2)],
+    };
+    let response = ResponseInfo {
+        status: if method == "GET" { 200 } else { 204 },
+        headers: vec![
+            Header {
+                name: "content-type".into(),
+                value: "image/gif".into(),
+            },
+            Header {
+                name: "date".into(),
+                value: "Mon, 23 Nov 2026 14:20:41 GMT".into(),
+            },
+            Header {
+                name: "cache-control".into(),
+                value: "no-cache, no-store, must-revalidate".into(),
+            },
+        ],
+        remote_address: Some("157.240.0.35:443".into()),
+        fulfilled_locally: false,
+    };
     RequestRecord {
         id: format!("r{i}"),
         time_ms: i as f64,
@@ -219,6 +260,8 @@ fn request(rng: &mut Rng, i: usize, total: usize) -> RequestRecord {
         url,
         headers,
         body,
+        initiator,
+        response: Some(response),
         fate: Fate::Delivered,
         ..Default::default()
     }

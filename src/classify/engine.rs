@@ -17,7 +17,7 @@ use crate::classify::party::{registrable_domain, url_host, Parties};
 use crate::classify::scan::{ScanHit, Scanner};
 use crate::classify::severity::{page_is_sensitive, severity};
 use crate::classify::signatures::{HostSignatures, Meaning, Signatures, VendorMatch};
-use crate::classify::view::RequestView;
+use crate::classify::view::{InitiatorView, RequestView};
 use crate::classify::ClassifyOptions;
 
 /// Channel words that are structure, not parameter names.
@@ -48,7 +48,7 @@ struct Origin<'r> {
     step: usize,
     time_ms: f64,
     page_url: &'r str,
-    initiator: &'r Initiator,
+    initiator: InitiatorView<'r>,
 }
 
 /// A third-party host, worked out once.
@@ -170,7 +170,7 @@ impl<'a> Engine<'a> {
                 step: r.step,
                 time_ms: r.time_ms,
                 page_url: &r.page_url,
-                initiator: &r.initiator,
+                initiator: r.initiator,
             };
             let vendor = info
                 .signatures
@@ -212,17 +212,13 @@ impl<'a> Engine<'a> {
         self.count(&info, vendor, bytes, 1, 0);
         if let Some(resp) = &r.response {
             let entry = self.party(&info.domain);
-            for h in resp
-                .headers
-                .iter()
-                .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
-            {
-                for line in h.value.lines() {
+            resp.for_each_set_cookie(|value| {
+                for line in value.lines() {
                     if let Some((name, _)) = line.split_once('=') {
                         entry.cookies.insert(name.trim().to_string());
                     }
                 }
-            }
+            });
         }
         let origin = Origin {
             url: &r.url,
@@ -233,7 +229,7 @@ impl<'a> Engine<'a> {
             step: r.step,
             time_ms: r.time_ms,
             page_url: &r.page_url,
-            initiator: &r.initiator,
+            initiator: r.initiator,
         };
         self.emit(hits, &info, vendor, &origin);
     }
@@ -261,7 +257,7 @@ impl<'a> Engine<'a> {
             step: w.step,
             time_ms: w.time_ms,
             page_url: &w.page_url,
-            initiator: &w.initiator,
+            initiator: InitiatorView::Parsed(&w.initiator),
         };
         self.emit(hits, &info, vendor, &origin);
     }
@@ -292,7 +288,7 @@ impl<'a> Engine<'a> {
             step: f.step,
             time_ms: f.time_ms,
             page_url: &f.page_url,
-            initiator: &initiator,
+            initiator: InitiatorView::Parsed(&initiator),
         };
         self.emit(hits, &info, vendor, &origin);
     }
@@ -340,6 +336,10 @@ impl<'a> Engine<'a> {
         vendor: Option<VendorMatch<'_>>,
         origin: &Origin<'_>,
     ) {
+        if hits.is_empty() {
+            return;
+        }
+        let initiator = origin.initiator.resolve();
         for hit in hits {
             let Some(c) = self.set.canaries.get(hit.canary) else {
                 continue;
@@ -380,8 +380,8 @@ impl<'a> Engine<'a> {
                 request_url: origin.url.to_string(),
                 method: origin.method.to_string(),
                 fate: origin.fate.clone(),
-                initiator_url: origin.initiator.url.clone(),
-                stack: origin.initiator.stack.clone(),
+                initiator_url: initiator.url.clone(),
+                stack: initiator.stack.clone(),
                 evidence: Some(hit.evidence),
             };
             self.add_to_group(hit.canary, &finding);

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 
 use crate::capture::record::{
-    Body, BodyEncoding, Fate, Header, Initiator, Redirect, RequestRecord, TargetKind,
+    Body, BodyEncoding, Fate, Header, Initiator, Redirect, RequestRecord, ResponseInfo, TargetKind,
 };
 
 /// A name/value header pair, borrowed.
@@ -103,6 +103,91 @@ impl<'de> Deserialize<'de> for IgnoredString {
     }
 }
 
+/// A request's initiator (script URL and stack), read only when a finding needs it.
+///
+/// Stacks are a third of a real capture line and most requests produce no finding, so pass 2
+/// keeps the initiator as the raw JSON text of the line and parses it on demand.
+#[derive(Debug, Clone, Copy, Default)]
+pub enum InitiatorView<'a> {
+    Parsed(&'a Initiator),
+    Raw(&'a serde_json::value::RawValue),
+    #[default]
+    Missing,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for InitiatorView<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a serde_json::value::RawValue>::deserialize(d).map(InitiatorView::Raw)
+    }
+}
+
+impl InitiatorView<'_> {
+    /// The initiator; an unreadable one counts as unknown (the line was well-formed JSON).
+    pub fn resolve(&self) -> Cow<'_, Initiator> {
+        match self {
+            InitiatorView::Parsed(i) => Cow::Borrowed(i),
+            InitiatorView::Raw(raw) => match serde_json::from_str(raw.get()) {
+                Ok(i) => Cow::Owned(i),
+                Err(e) => {
+                    tracing::debug!("unreadable initiator {}: {e}", raw.get());
+                    Cow::Owned(Initiator::default())
+                }
+            },
+            InitiatorView::Missing => Cow::Owned(Initiator::default()),
+        }
+    }
+}
+
+/// A request's response, read only for the cookies a third party set.
+#[derive(Debug, Clone, Copy)]
+pub enum ResponseRef<'a> {
+    Parsed(&'a ResponseInfo),
+    Raw(&'a serde_json::value::RawValue),
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ResponseRef<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <&'a serde_json::value::RawValue>::deserialize(d).map(ResponseRef::Raw)
+    }
+}
+
+impl ResponseRef<'_> {
+    /// Calls `f` with the value of every `Set-Cookie` header. A raw response is only parsed
+    /// when its text mentions the header at all (most tracker responses set no cookie).
+    pub fn for_each_set_cookie(&self, mut f: impl FnMut(&str)) {
+        let set_cookie = |name: &str| name.eq_ignore_ascii_case("set-cookie");
+        match self {
+            ResponseRef::Parsed(resp) => resp
+                .headers
+                .iter()
+                .filter(|h| set_cookie(&h.name))
+                .for_each(|h| f(&h.value)),
+            ResponseRef::Raw(raw) => {
+                let text = raw.get().as_bytes();
+                // `set-cookie` in any case, found from the hyphens.
+                let mentioned = memchr::memchr_iter(b'-', text).any(|i| {
+                    i >= 3
+                        && text[i - 3..i].eq_ignore_ascii_case(b"set")
+                        && text
+                            .get(i + 1..i + 7)
+                            .is_some_and(|c| c.eq_ignore_ascii_case(b"cookie"))
+                });
+                if !mentioned {
+                    return;
+                }
+                match serde_json::from_str::<ResponseView<'_>>(raw.get()) {
+                    Ok(resp) => resp
+                        .headers
+                        .iter()
+                        .filter(|h| set_cookie(&h.name))
+                        .for_each(|h| f(&h.value)),
+                    Err(e) => tracing::debug!("unreadable response {}: {e}", raw.get()),
+                }
+            }
+        }
+    }
+}
+
 /// One request, as the matching pass needs it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RequestView<'a> {
@@ -128,10 +213,10 @@ pub struct RequestView<'a> {
     pub body: Option<BodyView<'a>>,
     #[serde(default)]
     pub redirects: Cow<'a, [Redirect]>,
-    #[serde(default)]
-    pub initiator: Cow<'a, Initiator>,
     #[serde(default, borrow)]
-    pub response: Option<ResponseView<'a>>,
+    pub initiator: InitiatorView<'a>,
+    #[serde(default, borrow)]
+    pub response: Option<ResponseRef<'a>>,
     #[serde(default)]
     pub fate: Cow<'a, Fate>,
     #[serde(default, rename = "beacon")]
@@ -163,13 +248,8 @@ impl<'a> From<&'a RequestRecord> for RequestView<'a> {
             headers: r.headers.iter().map(HeaderView::from).collect(),
             body: r.body.as_ref().map(BodyView::from),
             redirects: Cow::Borrowed(&r.redirects),
-            initiator: Cow::Borrowed(&r.initiator),
-            response: r.response.as_ref().map(|resp| ResponseView {
-                _status: resp.status,
-                headers: resp.headers.iter().map(HeaderView::from).collect(),
-                _remote_address: None,
-                _fulfilled_locally: resp.fulfilled_locally,
-            }),
+            initiator: InitiatorView::Parsed(&r.initiator),
+            response: r.response.as_ref().map(ResponseRef::Parsed),
             fate: Cow::Borrowed(&r.fate),
             _beacon: r.beacon,
         }
@@ -213,6 +293,22 @@ mod tests {
         let body = v.body.as_ref().map(|b| b.bytes().into_owned());
         assert_eq!(body.as_deref(), Some(&b"{\"a\":\"b\"}"[..]));
         assert_eq!(*v.fate, Fate::Delivered);
+    }
+
+    #[test]
+    fn cookies_set_are_read_from_raw_responses_in_any_case() {
+        let line = r#"{"status":200,"headers":[{"name":"content-type","value":"image/gif"},{"name":"SET-cookie","value":"uid=1; Path=/"},{"name":"Set-Cookie","value":"fr=2"}]}"#;
+        let raw: &serde_json::value::RawValue = serde_json::from_str(line).unwrap();
+        let mut got = Vec::new();
+        ResponseRef::Raw(raw).for_each_set_cookie(|v| got.push(v.to_string()));
+        assert_eq!(got, vec!["uid=1; Path=/", "fr=2"]);
+        let quiet: &serde_json::value::RawValue = serde_json::from_str(
+            r#"{"status":204,"headers":[{"name":"x-set","value":"cookie-less"}]}"#,
+        )
+        .unwrap();
+        let mut none = 0;
+        ResponseRef::Raw(quiet).for_each_set_cookie(|_| none += 1);
+        assert_eq!(none, 0);
     }
 
     #[test]
