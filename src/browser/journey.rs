@@ -45,6 +45,10 @@ pub struct RunOptions {
     /// Capture requests at all. Off only for benchmarks measuring capture's cost.
     pub capture: bool,
     pub body_cap: usize,
+    /// Accept invalid TLS certificates (a staging site with a self-signed certificate). Off by
+    /// default: an audit must not silently talk to a server it cannot authenticate. The capture
+    /// header records it, and the report says so.
+    pub ignore_certificate_errors: bool,
 }
 
 impl RunOptions {
@@ -63,6 +67,7 @@ impl RunOptions {
             stacks: true,
             capture: true,
             body_cap: 1 << 20,
+            ignore_certificate_errors: false,
         }
     }
 }
@@ -109,6 +114,11 @@ pub async fn run_journey(
     let mut launch = LaunchOptions::new(path);
     launch.headed = opts.headed;
     launch.extra_args = opts.chromium_args.clone();
+    if opts.ignore_certificate_errors {
+        launch
+            .extra_args
+            .push("--ignore-certificate-errors".to_string());
+    }
     launch.stealth = !opts.honest;
     if !opts.honest {
         launch.user_agent = Some(ordinary_user_agent(&version, mobile));
@@ -180,7 +190,13 @@ async fn run_with_browser(
         recorder::attach_browser(&cdp).await?;
     }
 
-    let (browser, mut handler) = Browser::connect(chromium.ws_url())
+    // chromiumoxide's default handler tells every page to ignore certificate errors; an audit
+    // must not, unless the user asked.
+    let handler_config = chromiumoxide::handler::HandlerConfig {
+        ignore_https_errors: opts.ignore_certificate_errors,
+        ..Default::default()
+    };
+    let (browser, mut handler) = Browser::connect_with_config(chromium.ws_url(), handler_config)
         .await
         .map_err(|e| RunError::Driver(e.to_string()))?;
     let handler_task = tokio::spawn(async move {

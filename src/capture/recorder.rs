@@ -47,8 +47,6 @@ pub struct RecorderConfig {
     pub emulation: Option<Emulation>,
     /// Resolve initiator stacks (Debugger domain). Costs some speed; on by default.
     pub stacks: bool,
-    /// Live mode: also pause beacons in the Fetch domain (a second channel for unload beacons).
-    pub fetch_beacons: bool,
 }
 
 impl Default for RecorderConfig {
@@ -60,7 +58,6 @@ impl Default for RecorderConfig {
             offline: None,
             emulation: None,
             stacks: true,
-            fetch_beacons: std::env::var_os("LEAKHOUND_FETCH_BEACONS").is_some(),
         }
     }
 }
@@ -236,20 +233,159 @@ struct SessionInfo {
     parent: Option<String>,
     /// Top-level document URL, for page sessions.
     top_url: String,
+    /// The top-level document URL before the last navigation, and when that navigation committed:
+    /// a request only the Fetch domain saw right after a navigation was sent by the document that
+    /// was going away.
+    previous_top_url: String,
+    navigated_at: Option<Instant>,
 }
 
+/// How long after a navigation a Fetch-only request is still attributed to the page that was left.
+const LEAVING_WINDOW: Duration = Duration::from_secs(5);
+/// How long a request the page cancelled waits for the Fetch view that would show it reached the
+/// network anyway (the two views arrive on different sessions, in no guaranteed order).
+const HANDOVER_WAIT: Duration = Duration::from_millis(1500);
+/// How long a request handed to the network, then cancelled by its page, waits for the response
+/// the Fetch domain reports for it.
+const RESPONSE_WAIT: Duration = Duration::from_secs(10);
+
+/// A request being recorded, with the evidence gathered so far about whether it left.
+///
+/// The fate written to the capture is decided from this evidence when the request is complete
+/// (see [`PendingRequest::fate`] and `docs/capture-format.md`).
 #[derive(Debug)]
 struct PendingRequest {
     record: RequestRecord,
+    /// A response (status line) came back: the request reached a server.
     response_seen: bool,
     body_pending: bool,
+    /// Nothing more will come from the Network domain (finished or failed), or, for a request
+    /// only Fetch saw, from Fetch.
     done: bool,
+    /// The Fetch domain paused it on its way to the network: the browser handed it to the
+    /// network stack, so it left or may have left.
+    handed: bool,
+    /// An error that proves it never left (DNS, refused connection, blocked before sending).
+    failure: Option<String>,
+    /// The page's view ended in an error that proves nothing either way (cancelled, reset).
+    net_error: Option<String>,
+    /// Seen only by the Fetch domain so far.
+    fetch_only: bool,
+    /// The Network domain's request id, when known.
+    network_id: Option<String>,
+    /// Written at this time at the latest, with whatever evidence there is by then.
+    wait_until: Option<Instant>,
 }
 
-#[derive(Debug)]
-struct Lingering {
-    network_id: String,
-    record: RequestRecord,
+impl PendingRequest {
+    fn new(record: RequestRecord) -> PendingRequest {
+        PendingRequest {
+            record,
+            response_seen: false,
+            body_pending: false,
+            done: false,
+            handed: false,
+            failure: None,
+            net_error: None,
+            fetch_only: false,
+            network_id: None,
+            wait_until: None,
+        }
+    }
+
+    /// The fate the evidence supports: delivered only with a response, failed only with proof it
+    /// never left, otherwise sent with the outcome unknown (`initiated`).
+    fn fate(&self) -> Fate {
+        if self.response_seen {
+            Fate::Delivered
+        } else if let Some(reason) = &self.failure {
+            Fate::Failed {
+                reason: reason.clone(),
+            }
+        } else if self.handed {
+            Fate::Initiated
+        } else if let Some(reason) = &self.net_error {
+            Fate::Failed {
+                reason: format!("{reason}; it never reached the network"),
+            }
+        } else {
+            Fate::Initiated
+        }
+    }
+
+    /// Takes in what a Fetch-only view of the same request knew.
+    fn absorb(&mut self, fetch: PendingRequest) {
+        merge_headers(&mut self.record.headers, &fetch.record.headers);
+        if let Some(body) = fetch.record.body.filter(|b| b.size > 0) {
+            if self.record.body.as_ref().is_none_or(|b| b.size == 0) {
+                self.record.body = Some(body);
+                self.body_pending = false;
+            }
+        }
+        self.handed |= fetch.handed;
+        self.response_seen |= fetch.response_seen;
+        if self.failure.is_none() {
+            self.failure = fetch.failure;
+        }
+        if self.record.response.is_none() {
+            self.record.response = fetch.record.response;
+        }
+    }
+
+    /// Ready to be written now: complete, and its fate will not change.
+    fn settled(&self, now: Instant) -> bool {
+        self.done
+            && !self.body_pending
+            && (self.response_seen
+                || self.failure.is_some()
+                || self.wait_until.is_some_and(|t| now >= t))
+    }
+}
+
+/// Whether a network error text proves the request never reached a server.
+fn never_sent(error_text: &str) -> bool {
+    const NEVER_SENT: [&str; 16] = [
+        "ERR_NAME_NOT_RESOLVED",
+        "ERR_NAME_RESOLUTION_FAILED",
+        "ERR_CONNECTION_REFUSED",
+        "ERR_CONNECTION_FAILED",
+        "ERR_ADDRESS_UNREACHABLE",
+        "ERR_ADDRESS_INVALID",
+        "ERR_INTERNET_DISCONNECTED",
+        "ERR_BLOCKED_BY_CLIENT",
+        "ERR_BLOCKED_BY_ADMINISTRATOR",
+        "ERR_CERT_",
+        "ERR_SSL_",
+        "ERR_UNSAFE_PORT",
+        "ERR_UNKNOWN_URL_SCHEME",
+        "ERR_DISALLOWED_URL_SCHEME",
+        "ERR_INVALID_URL",
+        "ERR_PROXY_CONNECTION_FAILED",
+    ];
+    NEVER_SENT.iter().any(|e| error_text.contains(e))
+}
+
+/// Blocked reasons that stop a request before it is sent (others, like CORP or ORB, block a
+/// response that did come back).
+fn blocked_before_sending(reason: &str) -> bool {
+    matches!(
+        reason,
+        "other" | "csp" | "mixed-content" | "origin" | "inspector" | "subresource-filter"
+    )
+}
+
+/// Fetch `ErrorReason`s that prove the request never reached a server.
+fn fetch_error_never_sent(reason: &str) -> bool {
+    matches!(
+        reason,
+        "NameNotResolved"
+            | "ConnectionRefused"
+            | "ConnectionFailed"
+            | "AddressUnreachable"
+            | "InternetDisconnected"
+            | "BlockedByClient"
+            | "AccessDenied"
+    )
 }
 
 #[derive(Debug)]
@@ -259,10 +395,6 @@ struct WsState {
     frames: usize,
 }
 
-#[derive(Debug)]
-struct PausedOnly {
-    record: RequestRecord,
-}
 
 /// Starts the recorder on `events` (the raw connection's event stream). Call [`attach_browser`]
 /// right after, before any page exists.
@@ -290,12 +422,8 @@ pub fn spawn(
         sockets: HashMap::new(),
         seen_network: HashSet::new(),
         network_signatures: HashSet::new(),
-        fetch_headers: HashMap::new(),
-        lingering: Vec::new(),
-        fetch_seen: HashSet::new(),
-        fetch_bodies: HashMap::new(),
-        answered_locally: HashSet::new(),
-        paused_only: HashMap::new(),
+        fetch_jobs: HashMap::new(),
+        frames: HashMap::new(),
         next_id: 0,
         requests_written: 0,
         frames_written: 0,
@@ -310,10 +438,23 @@ pub fn spawn(
 }
 
 /// Browser-level auto-attach: every new target pauses until the recorder has enabled capture on it.
+///
+/// Also enables the Fetch domain on the browser target itself. Browser-wide interception sees
+/// every request any frame, popup or worker hands to the network stack, including those sent by a
+/// document that is going away (`pagehide` beacons, keepalive fetches, a cross-site iframe's
+/// unload traffic) whose own DevTools target, and with it its Network events, is already gone.
+/// Each request is paused once on its way out and, with `interceptResponse`, once more when its
+/// response arrives: that second pause is the proof that it reached a server.
 pub async fn attach_browser(cdp: &Cdp) -> Result<(), super::cdp::CdpError> {
     cdp.call(
         "Target.setAutoAttach",
         json!({"autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true}),
+        None,
+    )
+    .await?;
+    cdp.call(
+        "Fetch.enable",
+        json!({"patterns": [{"urlPattern": "*", "requestStage": "Request"}]}),
         None,
     )
     .await?;
@@ -340,18 +481,10 @@ struct Recorder {
     seen_network: HashSet<String>,
     /// method + URL + body of every request Network reported, to recognise Fetch-only duplicates.
     network_signatures: HashSet<(String, String, Vec<u8>)>,
-    /// Fetch's request bodies for requests Network has not reported yet.
-    fetch_bodies: HashMap<String, Vec<u8>>,
-    /// Network request ids leakhound answered itself (offline mode).
-    answered_locally: HashSet<String>,
-    /// Network request ids Fetch has paused (and so handed to the network stack).
-    fetch_seen: HashSet<String>,
-    /// Finished beacons not yet written.
-    lingering: Vec<(Instant, Lingering)>,
-    /// Fetch's request headers for requests Network has not reported yet.
-    fetch_headers: HashMap<String, Vec<Header>>,
-    /// Requests seen only by Fetch so far (unload beacons can bypass Network events).
-    paused_only: HashMap<(String, String), PausedOnly>,
+    /// Fetch interception id → the pending request it is a view of.
+    fetch_jobs: HashMap<String, (String, String)>,
+    /// Frame id → the session of the page (or popup) the frame belongs to.
+    frames: HashMap<String, String>,
     next_id: usize,
     requests_written: usize,
     frames_written: usize,
@@ -534,7 +667,7 @@ impl Recorder {
                     }
                 },
                 Some(msg) = internal.recv() => self.internal(msg),
-                _ = tick.tick() => self.flush_lingering(Duration::from_secs(1)),
+                _ = tick.tick() => self.flush_settled(),
                 ev = events.recv() => match ev {
                     Some(ev) => self.handle(ev),
                     None => {
@@ -572,35 +705,19 @@ impl Recorder {
     }
 
     fn finish(&mut self, mut end: EndRecord) -> Result<EndRecord, WriteError> {
-        self.flush_lingering(Duration::ZERO);
         let keys: Vec<_> = self.requests.keys().cloned().collect();
         let mut pending: Vec<PendingRequest> = keys
             .into_iter()
             .filter_map(|k| self.requests.remove(&k))
             .collect();
         pending.sort_by(|a, b| a.record.time_ms.total_cmp(&b.record.time_ms));
-        for mut p in pending {
-            if !p.done {
-                p.record.fate = if p.response_seen {
-                    Fate::Delivered
-                } else {
-                    Fate::Initiated
-                };
+        for p in pending {
+            // A Fetch-only view of a request Network already reported in full is not a second
+            // request.
+            if p.fetch_only && self.network_signatures.contains(&signature(&p.record)) {
+                continue;
             }
-            self.emit_request(p.record);
-        }
-        // Requests only the Fetch domain saw.
-        let mut paused: Vec<PausedOnly> = self.paused_only.drain().map(|(_, v)| v).collect();
-        paused.sort_by(|a, b| a.record.time_ms.total_cmp(&b.record.time_ms));
-        for p in paused {
-            if !self.seen_network.contains(&p.record.id)
-                && !self.network_signatures.contains(&signature(&p.record))
-            {
-                let mut record = p.record;
-                self.next_id += 1;
-                record.id = format!("r{}", self.next_id);
-                self.emit_request(record);
-            }
+            self.emit(p);
         }
         let sockets: Vec<WsState> = self.sockets.drain().map(|(_, v)| v).collect();
         for s in sockets {
@@ -617,30 +734,47 @@ impl Recorder {
         }
     }
 
-    fn emit_request(&mut self, record: RequestRecord) {
+    /// Writes a request with the fate its evidence supports.
+    fn emit(&mut self, p: PendingRequest) {
+        let fate = p.fate();
+        let mut record = p.record;
+        record.fate = fate;
+        if p.fetch_only {
+            self.next_id += 1;
+            record.id = format!("r{}", self.next_id);
+        }
         self.network_signatures.insert(signature(&record));
         self.requests_written += 1;
         self.write(&Record::Request(Box::new(record)));
+    }
+
+    /// Writes every request whose fate is settled (or whose wait for more evidence is over).
+    fn flush_settled(&mut self) {
+        let now = Instant::now();
+        let ready: Vec<(String, String)> = self
+            .requests
+            .iter()
+            .filter(|(_, p)| p.settled(now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in ready {
+            self.complete(&key);
+        }
     }
 
     fn internal(&mut self, msg: Internal) {
         match msg {
             Internal::PostData { key, bytes } => {
                 let cap = self.config.body_cap;
-                let ready = if let Some(p) = self.requests.get_mut(&key) {
+                if let Some(p) = self.requests.get_mut(&key) {
                     // Asked too late (the document is gone) the browser answers nothing; a body
                     // Fetch saw meanwhile is kept.
                     if !bytes.is_empty() || p.record.body.is_none() {
                         p.record.body = Some(Body::from_bytes(&bytes, cap));
                     }
                     p.body_pending = false;
-                    p.done
-                } else {
-                    false
-                };
-                if ready {
-                    self.complete(&key);
                 }
+                self.complete(&key);
             }
         }
     }
@@ -661,11 +795,18 @@ impl Recorder {
             }
             "Page.frameNavigated" => {
                 let frame = p.get("frame").unwrap_or(&Value::Null);
+                let frame_id = str_of(frame, "id").to_string();
+                if let Some(page) = self.page_session_of(&session) {
+                    if !frame_id.is_empty() {
+                        self.frames.insert(frame_id, page);
+                    }
+                }
                 if frame.get("parentId").is_none() {
                     let url = str_of(frame, "url").to_string();
                     if let Some(s) = self.sessions.get_mut(&session) {
-                        if matches!(s.kind, TargetKind::Page | TargetKind::Popup) {
-                            s.top_url = url;
+                        if matches!(s.kind, TargetKind::Page | TargetKind::Popup) && s.top_url != url {
+                            s.previous_top_url = std::mem::replace(&mut s.top_url, url);
+                            s.navigated_at = Some(Instant::now());
                         }
                     }
                 }
@@ -752,6 +893,8 @@ impl Recorder {
                             info.status = status;
                         }
                         info.headers = headers;
+                        // Raw response headers come from the network stack: a server answered.
+                        req.response_seen = true;
                     }
                     None => {
                         self.early_response_extra.insert(key, (status, headers));
@@ -762,44 +905,37 @@ impl Recorder {
                 let key = (session, str_of(p, "requestId").to_string());
                 self.shared.activity(key.clone(), Some(false));
                 if let Some(req) = self.requests.get_mut(&key) {
-                    req.record.fate = Fate::Delivered;
+                    req.response_seen = true;
                     req.done = true;
-                    if !req.body_pending {
-                        self.complete(&key);
-                    }
+                    self.complete(&key);
                 }
             }
             "Network.loadingFailed" => {
                 let key = (session, str_of(p, "requestId").to_string());
                 self.shared.activity(key.clone(), Some(false));
                 if let Some(req) = self.requests.get_mut(&key) {
-                    let mut reason = str_of(p, "errorText").to_string();
-                    if let Some(blocked) = p.get("blockedReason").and_then(Value::as_str) {
+                    let error = str_of(p, "errorText").to_string();
+                    let mut reason = error.clone();
+                    let blocked = p.get("blockedReason").and_then(Value::as_str);
+                    if let Some(blocked) = blocked {
                         reason = format!("{reason} (blocked: {blocked})");
                     }
-                    if p.get("canceled").and_then(Value::as_bool).unwrap_or(false) {
+                    let canceled = p.get("canceled").and_then(Value::as_bool).unwrap_or(false);
+                    if canceled {
                         reason = format!("{reason} (canceled)");
                     }
-                    let canceled = p.get("canceled").and_then(Value::as_bool).unwrap_or(false);
-                    req.record.fate = if req.response_seen {
-                        Fate::Delivered
-                    } else if canceled
-                        && req.record.beacon
-                        && self.answered_locally.contains(&key.1)
-                    {
-                        // Offline: leakhound itself answered it before the page went away.
-                        Fate::Delivered
-                    } else if canceled && req.record.beacon && self.fetch_seen.contains(&key.1) {
-                        // The page unloaded and cancelled its view of a beacon the browser had
-                        // already handed to the network: no proof either way.
-                        Fate::Initiated
+                    // The page's view of a request ends here, but a cancellation (the document
+                    // went away) or a reset proves nothing about the request itself: the
+                    // browser may have sent it already, and Fetch reports what came of it.
+                    if !canceled && (never_sent(&error) || blocked.is_some_and(blocked_before_sending)) {
+                        req.failure = Some(reason);
                     } else {
-                        Fate::Failed { reason }
-                    };
-                    req.done = true;
-                    if !req.body_pending {
-                        self.complete(&key);
+                        req.net_error = Some(reason);
+                        let wait = if req.handed { RESPONSE_WAIT } else { HANDOVER_WAIT };
+                        req.wait_until = Some(Instant::now() + wait);
                     }
+                    req.done = true;
+                    self.complete(&key);
                 }
             }
             "Network.webSocketCreated" => {
@@ -915,7 +1051,7 @@ impl Recorder {
             self.primary = Some(session.clone());
             self.shared.set_primary_session(Some(session.clone()));
         }
-        self.target_sessions.insert(target_id, session.clone());
+        self.target_sessions.insert(target_id.clone(), session.clone());
         self.sessions.insert(
             session.clone(),
             SessionInfo {
@@ -923,28 +1059,27 @@ impl Recorder {
                 url: url.clone(),
                 parent: parent.map(str::to_string),
                 top_url: url,
+                previous_top_url: String::new(),
+                navigated_at: None,
             },
         );
+        // A page's or cross-site iframe's target id is its frame id.
+        if matches!(
+            kind,
+            TargetKind::Page | TargetKind::Popup | TargetKind::Iframe
+        ) {
+            if let Some(page) = self.page_session_of(&session) {
+                self.frames.insert(target_id, page);
+            }
+        }
         let s = Some(session.as_str());
         self.cdp.send(
             "Network.enable",
             json!({"maxPostDataSize": self.config.body_cap, "maxTotalBufferSize": 64 << 20}),
             s,
         );
-        // Offline, every request pauses in Fetch so that leakhound decides where it goes. Live,
-        // Fetch stays off: merely enabling it sends every request through DevTools interception
-        // (measured +40 % wall time on a 2,000-request journey), while Network, with RenderDocument
-        // disabled, already reports unload beacons (tests/capture.rs, live mode). Setting
-        // LEAKHOUND_FETCH_BEACONS pauses beacons in Fetch too, as a second channel.
-        if self.config.offline.is_some() || self.config.fetch_beacons {
-            let patterns = if self.config.offline.is_some() {
-                json!([{"urlPattern": "*", "requestStage": "Request"}])
-            } else {
-                json!([{"urlPattern": "*", "resourceType": "Ping", "requestStage": "Request"}])
-            };
-            self.cdp
-                .send("Fetch.enable", json!({ "patterns": patterns }), s);
-        }
+        // Fetch is enabled once, browser-wide (`attach_browser`), not per target: a target's own
+        // interception ends with the target, while its last requests may still be on their way.
         if matches!(
             kind,
             TargetKind::Page | TargetKind::Popup | TargetKind::Iframe
@@ -1082,7 +1217,7 @@ impl Recorder {
 
         self.next_id += 1;
         let cap = self.config.body_cap;
-        let body_bytes = post_data(req).or_else(|| self.fetch_bodies.remove(&request_id));
+        let body_bytes = post_data(req);
         let has_post = req
             .get("hasPostData")
             .and_then(Value::as_bool)
@@ -1117,9 +1252,6 @@ impl Recorder {
             merge_headers(&mut merged, &headers);
             headers = merged;
         }
-        if let Some(fetched) = self.fetch_headers.remove(&request_id) {
-            merge_headers(&mut headers, &fetched);
-        }
         let frame_url = match str_of(p, "documentURL") {
             "" => self.session_url(session),
             u => u.to_string(),
@@ -1142,175 +1274,164 @@ impl Recorder {
             fate: Fate::Initiated,
             beacon: resource_type == "Ping",
         };
-        let mut pending = PendingRequest {
-            record,
-            response_seen: false,
-            body_pending,
-            done: false,
-        };
+        let mut pending = PendingRequest::new(record);
+        pending.body_pending = body_pending;
+        pending.network_id = Some(request_id.clone());
         if let Some((status, headers)) = self.early_response_extra.remove(&key) {
             pending.record.response = Some(ResponseInfo {
                 status,
                 headers,
                 ..Default::default()
             });
+            pending.response_seen = true;
         }
-        // A keepalive beacon Fetch saw first (without a network id) is this very request.
+        // Fetch may have paused this very request before Network reported it (the two arrive on
+        // different sessions): fold that view in.
         let sig = signature(&pending.record);
         let twin = self
-            .paused_only
+            .requests
             .iter()
-            .find(|(_, p)| signature(&p.record) == sig)
+            .find(|(_, p)| {
+                p.fetch_only
+                    && match &p.network_id {
+                        Some(id) => *id == request_id,
+                        None => signature(&p.record) == sig,
+                    }
+            })
             .map(|(k, _)| k.clone());
-        if let Some(twin) = twin.and_then(|k| self.paused_only.remove(&k)) {
-            merge_headers(&mut pending.record.headers, &twin.record.headers);
+        if let Some(twin_key) = twin {
+            if let Some(twin) = self.requests.remove(&twin_key) {
+                pending.absorb(twin);
+                for target in self.fetch_jobs.values_mut() {
+                    if *target == twin_key {
+                        *target = key.clone();
+                    }
+                }
+            }
         }
         self.requests.insert(key.clone(), pending);
         self.shared
             .activity(key, if long_lived { None } else { Some(true) });
     }
 
+    /// Writes the request if its fate is settled; otherwise it waits for more evidence (a Fetch
+    /// response, or its wait running out).
     fn complete(&mut self, key: &(String, String)) {
-        if let Some(p) = self.requests.remove(key) {
-            if p.record.resource_type == "Ping" {
-                // A beacon's Fetch view can arrive after Network reports it finished; it lingers
-                // briefly so those headers can still be merged in.
-                let lingering = Lingering {
-                    network_id: key.1.clone(),
-                    record: p.record,
-                };
-                self.lingering.push((Instant::now(), lingering));
-            } else {
-                self.emit_request(p.record);
+        let settled = self
+            .requests
+            .get(key)
+            .is_some_and(|p| p.settled(Instant::now()));
+        if settled {
+            if let Some(p) = self.requests.remove(key) {
+                self.fetch_jobs.retain(|_, k| k != key);
+                self.emit(p);
             }
         }
     }
 
-    /// Writes lingering beacons older than `age` (all of them with `Duration::ZERO`).
-    fn flush_lingering(&mut self, age: Duration) {
-        let now = Instant::now();
-        let (ready, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.lingering)
-            .into_iter()
-            .partition(|(t, _)| now.duration_since(*t) >= age);
-        self.lingering = keep;
-        for (_, l) in ready {
-            self.emit_request(l.record);
-        }
-    }
-
+    /// A request paused by the browser-wide Fetch interception: on its way out (request stage), or
+    /// with its response (response stage, which `interceptResponse` asks for).
     fn request_paused(&mut self, session: &str, p: &Value) {
         let fetch_id = str_of(p, "requestId").to_string();
+        let s = (!session.is_empty()).then_some(session);
+        if p.get("responseStatusCode").is_some() || p.get("responseErrorReason").is_some() {
+            self.response_paused(&fetch_id, p);
+            self.cdp
+                .send("Fetch.continueRequest", json!({"requestId": fetch_id}), s);
+            return;
+        }
         let req = p.get("request").unwrap_or(&Value::Null);
         let url_text = str_of(req, "url").to_string();
         let method = str_of(req, "method").to_string();
         let headers = headers_of(req.get("headers"));
         let resource_type = str_of(p, "resourceType").to_string();
         let body = post_data(req);
-        // Keep what Fetch saw: a request Network never reports (keepalive beacons sent while a page
-        // unloads carry no network id) is still written from this at the end.
         let network_id = p
             .get("networkId")
             .and_then(Value::as_str)
+            .filter(|id| !id.is_empty())
             .map(str::to_string);
-        // Requests answered by Fetch get no ExtraInfo event, so Fetch's view of the headers is the
-        // fullest there is: merge it in.
-        // A worker's request is reported by Network on the worker's session but paused by Fetch on
-        // its page's, so Fetch and Network views are matched by request id alone.
-        if let Some(id) = &network_id {
-            self.fetch_seen.insert(id.clone());
-            let pending = self.requests.iter_mut().find(|((_, rid), _)| rid == id);
-            let lingering = self.lingering.iter_mut().find(|(_, r)| r.network_id == *id);
-            let cap = self.config.body_cap;
-            let fill = |record: &mut RequestRecord| {
-                merge_headers(&mut record.headers, &headers);
-                if let Some(b) = body.as_deref().filter(|b| !b.is_empty()) {
-                    if record.body.as_ref().is_none_or(|x| x.size == 0) {
-                        record.body = Some(Body::from_bytes(b, cap));
-                    }
-                }
-            };
-            match (pending, lingering) {
-                (Some((_, req)), _) => {
-                    fill(&mut req.record);
-                    if body.as_deref().is_some_and(|b| !b.is_empty()) {
-                        req.body_pending = false;
-                    }
-                }
-                (None, Some((_, r))) => fill(&mut r.record),
-                (None, None) => {
-                    self.fetch_headers.insert(id.clone(), headers.clone());
-                    if let Some(b) = &body {
-                        self.fetch_bodies.insert(id.clone(), b.clone());
-                    }
-                }
-            }
-        }
-        let key = (
-            session.to_string(),
-            network_id.clone().unwrap_or_else(|| fetch_id.clone()),
+        let frame_id = p
+            .get("frameId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let sig = (
+            method.clone(),
+            url_text.clone(),
+            body.clone().unwrap_or_default(),
         );
-        // A beacon Fetch saw without a network id may be one Network already reports: same method,
-        // URL and body. Its headers complete that record instead of making a second one.
-        let mut merged = false;
-        if network_id.is_none() {
-            let sig = (
-                method.clone(),
-                url_text.clone(),
-                body.clone().unwrap_or_default(),
-            );
-            let twin = match self
+        // Which request is this a view of? Network's, by id; a keepalive request the browser
+        // sends on the page's behalf has no id here, so by method, URL and body.
+        let existing = match &network_id {
+            Some(id) => self
                 .requests
-                .values_mut()
-                .find(|r| signature(&r.record) == sig)
-            {
-                Some(pending) => Some(&mut pending.record),
-                None => self
-                    .lingering
-                    .iter_mut()
-                    .find(|(_, l)| signature(&l.record) == sig)
-                    .map(|(_, l)| &mut l.record),
-            };
-            if let Some(record) = twin {
-                merge_headers(&mut record.headers, &headers);
-                merged = true;
+                .iter()
+                .find(|((_, rid), r)| rid == id && !r.fetch_only)
+                .map(|(k, _)| k.clone()),
+            None => self
+                .requests
+                .iter()
+                .find(|(_, r)| !r.fetch_only && !r.handed && signature(&r.record) == sig)
+                .map(|(k, _)| k.clone()),
+        };
+        let cap = self.config.body_cap;
+        let key = match existing {
+            Some(key) => {
+                if let Some(r) = self.requests.get_mut(&key) {
+                    // Requests answered by Fetch get no ExtraInfo event, so Fetch's view of the
+                    // headers is the fullest there is: merge it in.
+                    merge_headers(&mut r.record.headers, &headers);
+                    if let Some(b) = body.as_deref().filter(|b| !b.is_empty()) {
+                        if r.record.body.as_ref().is_none_or(|x| x.size == 0) {
+                            r.record.body = Some(Body::from_bytes(b, cap));
+                        }
+                        r.body_pending = false;
+                    }
+                    r.handed = true;
+                }
+                Some(key)
             }
-        }
-        if !merged && !self.seen_network.contains(&key.1) {
-            let offline = self.config.offline.is_some();
-            let record = RequestRecord {
-                id: key.1.clone(),
-                time_ms: self.shared.elapsed_ms(),
-                step: self.shared.step(),
-                page_url: self.page_url(session),
-                frame_url: self.session_url(session),
-                target: self.session_kind(session),
-                resource_type: resource_type.clone(),
-                method: method.clone(),
-                url: url_text.clone(),
-                headers: headers.clone(),
-                body: body
-                    .as_deref()
-                    .map(|b| Body::from_bytes(b, self.config.body_cap)),
-                // Offline, leakhound answers it itself; live, nothing confirms it left.
-                fate: if offline {
-                    Fate::Delivered
-                } else {
-                    Fate::Initiated
-                },
-                beacon: resource_type == "Ping",
-                response: offline.then(|| ResponseInfo {
-                    fulfilled_locally: true,
+            // Network reported it and it is already written (a late view of a finished request).
+            None if network_id
+                .as_ref()
+                .is_some_and(|id| self.seen_network.contains(id)) =>
+            {
+                None
+            }
+            None => {
+                let (page_url, frame_url, target) = self.fetch_attribution(frame_id.as_deref());
+                let record = RequestRecord {
+                    id: String::new(),
+                    time_ms: self.shared.elapsed_ms(),
+                    step: self.shared.step(),
+                    page_url,
+                    frame_url,
+                    target,
+                    resource_type: resource_type.clone(),
+                    method: method.clone(),
+                    url: url_text.clone(),
+                    headers: headers.clone(),
+                    body: body.as_deref().map(|b| Body::from_bytes(b, cap)),
+                    beacon: resource_type == "Ping",
                     ..Default::default()
-                }),
-                ..Default::default()
-            };
-            self.paused_only.insert(key, PausedOnly { record });
+                };
+                let mut pending = PendingRequest::new(record);
+                pending.fetch_only = true;
+                pending.handed = true;
+                pending.network_id = network_id.clone();
+                let key = ("fetch".to_string(), fetch_id.clone());
+                self.requests.insert(key.clone(), pending);
+                Some(key)
+            }
+        };
+        if let Some(key) = &key {
+            self.fetch_jobs.insert(fetch_id.clone(), key.clone());
         }
         let Some(map) = &self.config.offline else {
             self.cdp.send(
                 "Fetch.continueRequest",
-                json!({"requestId": fetch_id}),
-                Some(session),
+                json!({"requestId": fetch_id, "interceptResponse": true}),
+                s,
             );
             return;
         };
@@ -1318,16 +1439,29 @@ impl Recorder {
             Ok(u) => dispose(map, &u),
             Err(_) => Disposition::Continue,
         };
-        let s = Some(session);
         if disposition != Disposition::Continue {
-            if let Some(id) = &network_id {
-                self.answered_locally.insert(id.clone());
+            // leakhound answers it itself: that answer is its delivery.
+            if let Some(r) = key.as_ref().and_then(|k| self.requests.get_mut(k)) {
+                r.response_seen = true;
+                r.record
+                    .response
+                    .get_or_insert_with(ResponseInfo::default)
+                    .fulfilled_locally = true;
+                if r.fetch_only {
+                    r.done = true;
+                }
+            }
+            if let Some(k) = key {
+                self.complete(&k);
             }
         }
         match disposition {
             Disposition::Continue => {
-                self.cdp
-                    .send("Fetch.continueRequest", json!({"requestId": fetch_id}), s);
+                self.cdp.send(
+                    "Fetch.continueRequest",
+                    json!({"requestId": fetch_id, "interceptResponse": true}),
+                    s,
+                );
             }
             Disposition::Fulfill => {
                 let origin = headers
@@ -1363,7 +1497,7 @@ impl Recorder {
             }
             Disposition::Forward(addr) => {
                 let cdp = self.cdp.clone();
-                let session = session.to_string();
+                let session = s.map(str::to_string);
                 tokio::spawn(async move {
                     let reply = forward(addr, &url_text, &method, &headers, body).await;
                     let params = match reply {
@@ -1378,10 +1512,111 @@ impl Recorder {
                             json!({"requestId": fetch_id, "responseCode": 502, "responseHeaders": [], "body": ""})
                         }
                     };
-                    cdp.send("Fetch.fulfillRequest", params, Some(&session));
+                    cdp.send("Fetch.fulfillRequest", params, session.as_deref());
                 });
             }
         }
+    }
+
+    /// The response stage of a request Fetch paused: a status proves it reached a server; some
+    /// network errors prove it never did.
+    fn response_paused(&mut self, fetch_id: &str, p: &Value) {
+        let Some(key) = self.fetch_jobs.get(fetch_id).cloned() else {
+            return;
+        };
+        let Some(req) = self.requests.get_mut(&key) else {
+            return;
+        };
+        if let Some(status) = p.get("responseStatusCode").and_then(Value::as_u64) {
+            req.response_seen = true;
+            let info = req
+                .record
+                .response
+                .get_or_insert_with(ResponseInfo::default);
+            if info.status == 0 {
+                info.status = u16::try_from(status).unwrap_or(0);
+            }
+            if info.headers.is_empty() {
+                if let Some(list) = p.get("responseHeaders").and_then(Value::as_array) {
+                    info.headers = list
+                        .iter()
+                        .map(|h| Header {
+                            name: str_of(h, "name").to_string(),
+                            value: str_of(h, "value").to_string(),
+                        })
+                        .collect();
+                }
+            }
+        } else if let Some(reason) = p.get("responseErrorReason").and_then(Value::as_str) {
+            let text = format!("network error: {reason}");
+            if fetch_error_never_sent(reason) {
+                req.failure = Some(text);
+            } else if req.net_error.is_none() {
+                req.net_error = Some(text);
+            }
+        }
+        if req.fetch_only {
+            // Nothing more will come for a request only Fetch sees.
+            req.done = true;
+            req.wait_until = Some(Instant::now());
+        } else if req.done {
+            // Network already ended its view (cancelled by the page): this was the wait.
+            req.wait_until = Some(Instant::now());
+        }
+        self.complete(&key);
+    }
+
+    /// Page, frame and target of a request only Fetch saw, from the frame that sent it. Such a
+    /// request was sent by a document that was going away: right after its page navigated, it is
+    /// attributed to the page that was left.
+    fn fetch_attribution(&self, frame_id: Option<&str>) -> (String, String, TargetKind) {
+        let page_session = frame_id
+            .and_then(|f| self.frames.get(f))
+            .or(self.primary.as_ref());
+        let page = page_session.and_then(|s| self.sessions.get(s));
+        let page_url = match page {
+            Some(info)
+                if info
+                    .navigated_at
+                    .is_some_and(|t| t.elapsed() < LEAVING_WINDOW)
+                    && !info.previous_top_url.is_empty() =>
+            {
+                info.previous_top_url.clone()
+            }
+            Some(info) => info.top_url.clone(),
+            None => String::new(),
+        };
+        // A cross-site iframe is a target of its own, whose id is its frame id.
+        let frame_target = frame_id
+            .and_then(|f| self.target_sessions.get(f))
+            .and_then(|s| self.sessions.get(s));
+        match frame_target {
+            Some(info) if info.kind == TargetKind::Iframe => {
+                (page_url, info.url.clone(), TargetKind::Iframe)
+            }
+            _ => {
+                let kind = page.map(|i| i.kind).unwrap_or(TargetKind::Page);
+                (page_url.clone(), page_url, kind)
+            }
+        }
+    }
+
+    /// The page or popup session a session belongs to (itself, or its nearest page ancestor).
+    fn page_session_of(&self, session: &str) -> Option<String> {
+        let mut current = session;
+        for _ in 0..16 {
+            match self.sessions.get(current) {
+                Some(s) if matches!(s.kind, TargetKind::Page | TargetKind::Popup) => {
+                    return Some(current.to_string());
+                }
+                Some(SessionInfo {
+                    parent: Some(parent),
+                    ..
+                }) => current = parent,
+                _ => break,
+            }
+        }
+        None
     }
 }
 

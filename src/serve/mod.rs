@@ -25,6 +25,7 @@ mod builtin;
 mod log;
 mod npm;
 mod site;
+mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -41,6 +42,7 @@ use tokio::task::JoinHandle;
 pub use self::log::{Received, ReceivedKind};
 pub use self::npm::{npm_site, NPM_COLLECTOR_HOSTS, NPM_SITE_HOST};
 pub use self::site::{content_type_for, normalize_host, HostPattern, Role, Site, SiteFile};
+pub use self::tls::TlsSetupError;
 
 /// Request bodies larger than this are logged empty with a warning (no tracker sends this much).
 const MAX_BODY: usize = 64 * 1024 * 1024;
@@ -55,6 +57,8 @@ pub enum ServeError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
 }
 
 /// A running server. Dropping it stops it too, without waiting.
@@ -80,7 +84,8 @@ impl SiteServer {
         SiteServer::start_at(site, SocketAddr::from(([127, 0, 0, 1], 0))).await
     }
 
-    /// Starts serving `site` on a given address (port 0 picks a free one).
+    /// Starts serving `site` on a given address (port 0 picks a free one). The port speaks both
+    /// plain HTTP and HTTPS (with a self-signed certificate; see the `tls` module).
     pub async fn start_at(site: Site, addr: SocketAddr) -> Result<SiteServer, ServeError> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -96,6 +101,8 @@ impl SiteServer {
             shutdown: rx.clone(),
         };
         let app = Router::new().fallback(handle).with_state(state);
+        let listener = tls::SniffingListener::new(listener, tls::acceptor()?)
+            .map_err(|source| ServeError::Bind { addr, source })?;
         let mut signal = rx;
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
