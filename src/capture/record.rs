@@ -219,6 +219,10 @@ pub struct Body {
     /// True when only the first bytes were kept.
     #[serde(default)]
     pub truncated: bool,
+    /// Set when the page sent this body compressed or binary and a secret was inside: the body
+    /// is stored decoded (`gzip`, `zlib`, `deflate`, `brotli`, `binary`) with the secret masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub masked_from: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
@@ -241,12 +245,14 @@ impl Body {
                 data: text.to_string(),
                 size,
                 truncated: size > cap,
+                masked_from: None,
             },
             Err(_) => Body {
                 encoding: BodyEncoding::Base64,
                 data: base64::engine::general_purpose::STANDARD.encode(kept),
                 size,
                 truncated: size > cap,
+                masked_from: None,
             },
         }
     }
