@@ -186,12 +186,7 @@ postMessage('ready');
 "#;
 
 fn case_json(c: &Case) -> String {
-    let url = format!(
-        "{}://{}{}",
-        c.scheme,
-        c.collect_host(),
-        c.collect_path()
-    );
+    let url = format!("{}://{}{}", c.scheme, c.collect_host(), c.collect_path());
     serde_json::json!({
         "id": c.id, "channel": c.channel, "context": c.context, "trigger": c.trigger,
         "leave": c.leave, "canary": c.canary(), "url": url,
@@ -276,7 +271,12 @@ fn matrix_site(all: &[Case]) -> Site {
         let id = c.id;
         let html = "text/html; charset=utf-8";
         site = site
-            .file("www.exit.test", &format!("/c{id}/page.html"), html, page_html(c).into_bytes())
+            .file(
+                "www.exit.test",
+                &format!("/c{id}/page.html"),
+                html,
+                page_html(c).into_bytes(),
+            )
             .file(
                 "www.exit.test",
                 &format!("/c{id}/frame.html"),
@@ -338,7 +338,10 @@ fn steps_for(c: &Case) -> Vec<serde_json::Value> {
             json!({"action": "click", "selector": "#open"}),
             json!({"action": "wait", "ms": 2500}),
         ],
-        "final_leave" => vec![json!({"action": "goto", "url": page, "label": label}), ready],
+        "final_leave" => vec![
+            json!({"action": "goto", "url": page, "label": label}),
+            ready,
+        ],
         "history_back" => vec![
             json!({"action": "goto", "url": format!("{}/c{}/before.html", c.origin(), c.id), "label": label}),
             json!({"action": "goto", "url": page}),
@@ -465,7 +468,10 @@ async fn run_matrix(live: bool) -> Vec<String> {
         // Nothing the server received is labelled failed.
         for r in received.iter().filter(|r| r.kind == ReceivedKind::Http) {
             let host = normalize_host(&r.host);
-            for c in requests.iter().filter(|c| same(c, &r.method, &host, &r.path, &r.body)) {
+            for c in requests
+                .iter()
+                .filter(|c| same(c, &r.method, &host, &r.path, &r.body))
+            {
                 if let Fate::Failed { reason } = &c.fate {
                     problems.push(format!(
                         "{mode}: {} {host}{} reached the server but is labelled failed ({reason})",
@@ -584,11 +590,21 @@ fn matrix_covers_every_value_at_least_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_traffic_matrix_live() {
     let problems = run_matrix(true).await;
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_traffic_matrix_offline() {
     let problems = run_matrix(false).await;
-    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }

@@ -16,6 +16,11 @@ use crate::scenario::model::{Action, Step, WaitFor, DEFAULT_STEP_TIMEOUT_MS};
 
 /// How often conditions are polled.
 const POLL: Duration = Duration::from_millis(100);
+/// How long after a click, key press or submit a navigation may take to start and still be
+/// waited for as the step's own.
+const NAVIGATION_START_WAIT: Duration = Duration::from_millis(500);
+/// How long a started navigation may take to commit before the step goes on without it.
+const NAVIGATION_COMMIT_WAIT: Duration = Duration::from_secs(10);
 
 /// A step's text after template rendering.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +45,9 @@ pub enum StepError {
     Template(String),
     #[error("{0}")]
     Browser(String),
+    /// The page did not load: nothing of the site was seen, so nothing can pass.
+    #[error("could not load {url}: {reason}")]
+    Load { url: String, reason: String },
 }
 
 impl From<chromiumoxide::error::CdpError> for StepError {
@@ -102,8 +110,9 @@ impl Driver<'_> {
             Action::Click { selector } => {
                 let sel = self.render(selector)?.text;
                 let el = self.wait_element(&sel, deadline).await?;
+                let before = self.recorder.shared().navigations();
                 el.click().await?;
-                self.settle(deadline).await;
+                self.settle(deadline, before).await;
             }
             Action::Type {
                 selector,
@@ -152,6 +161,7 @@ impl Driver<'_> {
             }
             Action::Press { key, selector } => {
                 let key = self.render(key)?.text;
+                let before = self.recorder.shared().navigations();
                 match selector {
                     Some(sel) => {
                         let sel = self.render(sel)?.text;
@@ -167,7 +177,7 @@ impl Driver<'_> {
                         el.press_key(&key).await?;
                     }
                 }
-                self.settle(deadline).await;
+                self.settle(deadline, before).await;
             }
             Action::Select { selector, value } => {
                 let sel = self.render(selector)?.text;
@@ -230,11 +240,12 @@ impl Driver<'_> {
                         )
                     })?,
                 };
+                let before = self.recorder.shared().navigations();
                 let ok = el.call_js_fn(js, false).await?.result.value;
                 if ok != Some(Value::Bool(true)) {
                     return Err(StepError::Browser("no form to submit".into()));
                 }
-                self.settle(deadline).await;
+                self.settle(deadline, before).await;
             }
             Action::Screenshot { name, full_page } => {
                 return self.screenshot(index, name.as_deref(), *full_page).await;
@@ -292,6 +303,7 @@ impl Driver<'_> {
     /// the navigation goes through the recorder's raw session, which returns once it commits.
     pub async fn navigate(&self, url: &str, deadline: Instant) -> Result<(), StepError> {
         let remaining = deadline.saturating_duration_since(Instant::now());
+        let mut loader: Option<String> = None;
         let result = match self.recorder.shared().primary_session() {
             Some(session) => {
                 let nav = self.cdp.call(
@@ -300,10 +312,15 @@ impl Driver<'_> {
                     Some(&session),
                 );
                 match tokio::time::timeout(remaining, nav).await {
-                    Ok(Ok(v)) => v
-                        .get("errorText")
-                        .and_then(Value::as_str)
-                        .map(str::to_string),
+                    Ok(Ok(v)) => {
+                        loader = v
+                            .get("loaderId")
+                            .and_then(Value::as_str)
+                            .map(str::to_string);
+                        v.get("errorText")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    }
                     Ok(Err(e)) => return Err(StepError::Browser(e.to_string())),
                     Err(_) => return Err(StepError::Timeout(remaining.as_millis() as u64)),
                 }
@@ -320,10 +337,34 @@ impl Driver<'_> {
             }
         };
         if let Some(err) = result {
-            // Aborted navigations (a download, an offline-blocked host) are reported, not fatal.
-            tracing::warn!("navigation to {url}: {err}");
+            // An aborted navigation (a download, a 204) leaves the current page in place: reported,
+            // not fatal. Anything else (DNS, refused connection, TLS, blocked) means the page never
+            // loaded, and a journey that saw nothing of the site must not pass.
+            if err.contains("ERR_ABORTED") {
+                tracing::warn!("navigation to {url}: {err}");
+            } else {
+                return Err(StepError::Load {
+                    url: url.to_string(),
+                    reason: err,
+                });
+            }
         }
         self.wait_ready(deadline).await;
+        if let Some((doc_url, status)) = loader
+            .as_deref()
+            .and_then(|l| self.recorder.shared().document_status(l))
+        {
+            if status >= 500 {
+                return Err(StepError::Load {
+                    url: if doc_url.is_empty() {
+                        url.to_string()
+                    } else {
+                        doc_url
+                    },
+                    reason: format!("the server answered HTTP {status}"),
+                });
+            }
+        }
         Ok(())
     }
 
@@ -352,9 +393,33 @@ impl Driver<'_> {
         }
     }
 
-    /// After an action that may navigate: give the page a moment, then wait for it to be ready.
-    async fn settle(&self, deadline: Instant) {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+    /// After an action that may navigate (click, key press, submit): when it starts a
+    /// navigation of the journey tab within a moment, wait for that navigation to commit and the
+    /// new page to load, so "click X" is one step, not "click, wait for the URL, wait for load".
+    /// `before` is [`Shared::navigations`](crate::capture::recorder::Shared::navigations) from
+    /// just before the action.
+    async fn settle(&self, deadline: Instant, before: (usize, usize)) {
+        let shared = self.recorder.shared().clone();
+        let start_by = Instant::now() + NAVIGATION_START_WAIT;
+        let mut started = false;
+        loop {
+            let (s, c) = shared.navigations();
+            if c > before.1 {
+                break;
+            }
+            started |= s > before.0;
+            let now = Instant::now();
+            // No navigation started: the action stayed on the page.
+            if (!started && now >= start_by) || now + POLL >= deadline {
+                break;
+            }
+            // A navigation that started but never commits (a 204, a download) is given up on.
+            if started && now >= start_by + NAVIGATION_COMMIT_WAIT {
+                tracing::warn!("a navigation started but did not commit; going on");
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
         self.wait_ready(deadline).await;
     }
 
@@ -415,6 +480,15 @@ impl Driver<'_> {
                 return Ok(());
             }
             if Instant::now() + POLL >= deadline {
+                if let Some(quiet) = w.network_idle {
+                    // A network that never goes quiet (polling, streaming, a hung request) ends
+                    // the wait, not the journey: the time limit is the give-up time.
+                    tracing::warn!(
+                        "the network did not go idle for {quiet} ms within {} ms; going on",
+                        started.elapsed().as_millis()
+                    );
+                    return Ok(());
+                }
                 return Err(StepError::Timeout(started.elapsed().as_millis() as u64));
             }
             tokio::time::sleep(POLL).await;

@@ -70,6 +70,12 @@ pub struct Shared {
     net: Mutex<NetState>,
     crashed: Mutex<Option<String>>,
     primary_session: Mutex<Option<String>>,
+    /// Navigations of the journey tab's main frame that started / committed, so a step that may
+    /// navigate can wait for the navigation it triggered.
+    navigations_started: AtomicUsize,
+    navigations_committed: AtomicUsize,
+    /// HTTP status of the main document each navigation (by loader id) of the journey tab got.
+    document_status: Mutex<HashMap<String, (String, u16)>>,
 }
 
 #[derive(Debug)]
@@ -90,6 +96,9 @@ impl Shared {
             }),
             crashed: Mutex::new(None),
             primary_session: Mutex::new(None),
+            navigations_started: AtomicUsize::new(0),
+            navigations_committed: AtomicUsize::new(0),
+            document_status: Mutex::new(HashMap::new()),
         }
     }
 
@@ -129,6 +138,22 @@ impl Shared {
         if let Ok(mut s) = self.primary_session.lock() {
             *s = session;
         }
+    }
+
+    /// How many main-frame navigations of the journey tab have started and committed so far.
+    pub fn navigations(&self) -> (usize, usize) {
+        (
+            self.navigations_started.load(Ordering::SeqCst),
+            self.navigations_committed.load(Ordering::SeqCst),
+        )
+    }
+
+    /// URL and HTTP status of the main document the navigation `loader_id` received.
+    pub fn document_status(&self, loader_id: &str) -> Option<(String, u16)> {
+        self.document_status
+            .lock()
+            .ok()
+            .and_then(|m| m.get(loader_id).cloned())
     }
 
     /// Why the page or browser crashed, if it did.
@@ -238,6 +263,9 @@ struct SessionInfo {
     /// was going away.
     previous_top_url: String,
     navigated_at: Option<Instant>,
+    /// When the main frame last started a navigation: between that and the commit, the old
+    /// document runs its `beforeunload`, `pagehide` and `unload` handlers.
+    leaving_since: Option<Instant>,
 }
 
 /// How long after a navigation a Fetch-only request is still attributed to the page that was left.
@@ -275,6 +303,9 @@ struct PendingRequest {
     network_id: Option<String>,
     /// Written at this time at the latest, with whatever evidence there is by then.
     wait_until: Option<Instant>,
+    /// The frame and document (loader) that sent it, per Network.
+    frame_id: String,
+    loader_id: String,
 }
 
 impl PendingRequest {
@@ -290,6 +321,8 @@ impl PendingRequest {
             fetch_only: false,
             network_id: None,
             wait_until: None,
+            frame_id: String::new(),
+            loader_id: String::new(),
         }
     }
 
@@ -395,7 +428,6 @@ struct WsState {
     frames: usize,
 }
 
-
 /// Starts the recorder on `events` (the raw connection's event stream). Call [`attach_browser`]
 /// right after, before any page exists.
 pub fn spawn(
@@ -424,6 +456,8 @@ pub fn spawn(
         network_signatures: HashSet::new(),
         fetch_jobs: HashMap::new(),
         frames: HashMap::new(),
+        loaders: HashMap::new(),
+        fetch_written: HashSet::new(),
         next_id: 0,
         requests_written: 0,
         frames_written: 0,
@@ -485,6 +519,10 @@ struct Recorder {
     fetch_jobs: HashMap<String, (String, String)>,
     /// Frame id → the session of the page (or popup) the frame belongs to.
     frames: HashMap<String, String>,
+    /// Frame id → loader id of the document it shows now.
+    loaders: HashMap<String, String>,
+    /// Method and URL of every request written from its Fetch view alone.
+    fetch_written: HashSet<(String, String)>,
     next_id: usize,
     requests_written: usize,
     frames_written: usize,
@@ -736,6 +774,13 @@ impl Recorder {
 
     /// Writes a request with the fate its evidence supports.
     fn emit(&mut self, p: PendingRequest) {
+        let method_url = (p.record.method.clone(), p.record.url.clone());
+        if p.fetch_only {
+            self.fetch_written.insert(method_url);
+        } else if !p.handed && !p.response_seen && self.fetch_written.contains(&method_url) {
+            // The page's view of a request whose Fetch view is already written: one request.
+            return;
+        }
         let fate = p.fate();
         let mut record = p.record;
         record.fate = fate;
@@ -796,20 +841,60 @@ impl Recorder {
             "Page.frameNavigated" => {
                 let frame = p.get("frame").unwrap_or(&Value::Null);
                 let frame_id = str_of(frame, "id").to_string();
+                self.loaders
+                    .insert(frame_id.clone(), str_of(frame, "loaderId").to_string());
                 if let Some(page) = self.page_session_of(&session) {
                     if !frame_id.is_empty() {
                         self.frames.insert(frame_id, page);
                     }
                 }
                 if frame.get("parentId").is_none() {
+                    if Some(&session) == self.primary.as_ref() {
+                        self.shared
+                            .navigations_committed
+                            .fetch_add(1, Ordering::SeqCst);
+                    }
                     let url = str_of(frame, "url").to_string();
                     if let Some(s) = self.sessions.get_mut(&session) {
-                        if matches!(s.kind, TargetKind::Page | TargetKind::Popup) && s.top_url != url {
+                        if matches!(s.kind, TargetKind::Page | TargetKind::Popup)
+                            && s.top_url != url
+                        {
                             s.previous_top_url = std::mem::replace(&mut s.top_url, url);
                             s.navigated_at = Some(Instant::now());
                         }
                     }
                 }
+            }
+            "Page.frameRequestedNavigation"
+            | "Page.frameStartedNavigating"
+            | "Page.frameScheduledNavigation" => {
+                let frame_id = str_of(p, "frameId");
+                let main = self
+                    .sessions
+                    .get(&session)
+                    .is_some_and(|s| matches!(s.kind, TargetKind::Page | TargetKind::Popup))
+                    && self.target_sessions.get(frame_id) == Some(&session);
+                if main {
+                    if let Some(s) = self.sessions.get_mut(&session) {
+                        s.leaving_since = Some(Instant::now());
+                    }
+                }
+                if Some(&session) == self.primary.as_ref()
+                    && self.primary_target.as_deref() == Some(frame_id)
+                {
+                    self.shared
+                        .navigations_started
+                        .fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            "Page.navigatedWithinDocument"
+                if Some(&session) == self.primary.as_ref()
+                    && self.primary_target.as_deref()
+                        == p.get("frameId").and_then(Value::as_str) =>
+            {
+                self.shared
+                    .navigations_committed
+                    .fetch_add(1, Ordering::SeqCst);
             }
             "Page.javascriptDialogOpening" => {
                 let kind = str_of(p, "type").to_string();
@@ -853,6 +938,19 @@ impl Recorder {
                 }
             }
             "Network.responseReceived" => {
+                if str_of(p, "type") == "Document"
+                    && Some(&session) == self.primary.as_ref()
+                    && self.primary_target.as_deref() == p.get("frameId").and_then(Value::as_str)
+                {
+                    let resp = p.get("response").unwrap_or(&Value::Null);
+                    let status = resp.get("status").and_then(Value::as_f64).unwrap_or(0.0) as u16;
+                    if let Ok(mut m) = self.shared.document_status.lock() {
+                        m.insert(
+                            str_of(p, "loaderId").to_string(),
+                            (str_of(resp, "url").to_string(), status),
+                        );
+                    }
+                }
                 let key = (session, str_of(p, "requestId").to_string());
                 if let Some(req) = self.requests.get_mut(&key) {
                     let resp = p.get("response").unwrap_or(&Value::Null);
@@ -927,11 +1025,17 @@ impl Recorder {
                     // The page's view of a request ends here, but a cancellation (the document
                     // went away) or a reset proves nothing about the request itself: the
                     // browser may have sent it already, and Fetch reports what came of it.
-                    if !canceled && (never_sent(&error) || blocked.is_some_and(blocked_before_sending)) {
+                    if !canceled
+                        && (never_sent(&error) || blocked.is_some_and(blocked_before_sending))
+                    {
                         req.failure = Some(reason);
                     } else {
                         req.net_error = Some(reason);
-                        let wait = if req.handed { RESPONSE_WAIT } else { HANDOVER_WAIT };
+                        let wait = if req.handed {
+                            RESPONSE_WAIT
+                        } else {
+                            HANDOVER_WAIT
+                        };
                         req.wait_until = Some(Instant::now() + wait);
                     }
                     req.done = true;
@@ -1051,7 +1155,8 @@ impl Recorder {
             self.primary = Some(session.clone());
             self.shared.set_primary_session(Some(session.clone()));
         }
-        self.target_sessions.insert(target_id.clone(), session.clone());
+        self.target_sessions
+            .insert(target_id.clone(), session.clone());
         self.sessions.insert(
             session.clone(),
             SessionInfo {
@@ -1061,6 +1166,7 @@ impl Recorder {
                 top_url: url,
                 previous_top_url: String::new(),
                 navigated_at: None,
+                leaving_since: None,
             },
         );
         // A page's or cross-site iframe's target id is its frame id.
@@ -1277,6 +1383,8 @@ impl Recorder {
         let mut pending = PendingRequest::new(record);
         pending.body_pending = body_pending;
         pending.network_id = Some(request_id.clone());
+        pending.frame_id = str_of(p, "frameId").to_string();
+        pending.loader_id = str_of(p, "loaderId").to_string();
         if let Some((status, headers)) = self.early_response_extra.remove(&key) {
             pending.record.response = Some(ResponseInfo {
                 status,
@@ -1291,14 +1399,9 @@ impl Recorder {
         let twin = self
             .requests
             .iter()
-            .find(|(_, p)| {
-                p.fetch_only
-                    && match &p.network_id {
-                        Some(id) => *id == request_id,
-                        None => signature(&p.record) == sig,
-                    }
-            })
-            .map(|(k, _)| k.clone());
+            .find(|(_, p)| p.fetch_only && p.network_id.as_deref() == Some(request_id.as_str()))
+            .map(|(k, _)| k.clone())
+            .or_else(|| self.twin_of(&sig, true));
         if let Some(twin_key) = twin {
             if let Some(twin) = self.requests.remove(&twin_key) {
                 pending.absorb(twin);
@@ -1351,10 +1454,7 @@ impl Recorder {
             .and_then(Value::as_str)
             .filter(|id| !id.is_empty())
             .map(str::to_string);
-        let frame_id = p
-            .get("frameId")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let frame_id = p.get("frameId").and_then(Value::as_str).map(str::to_string);
         let sig = (
             method.clone(),
             url_text.clone(),
@@ -1368,11 +1468,7 @@ impl Recorder {
                 .iter()
                 .find(|((_, rid), r)| rid == id && !r.fetch_only)
                 .map(|(k, _)| k.clone()),
-            None => self
-                .requests
-                .iter()
-                .find(|(_, r)| !r.fetch_only && !r.handed && signature(&r.record) == sig)
-                .map(|(k, _)| k.clone()),
+            None => self.twin_of(&sig, false),
         };
         let cap = self.config.body_cap;
         let key = match existing {
@@ -1427,10 +1523,13 @@ impl Recorder {
         if let Some(key) = &key {
             self.fetch_jobs.insert(fetch_id.clone(), key.clone());
         }
+        let watch = key
+            .as_ref()
+            .is_some_and(|k| self.needs_response_view(k, frame_id.as_deref()));
         let Some(map) = &self.config.offline else {
             self.cdp.send(
                 "Fetch.continueRequest",
-                json!({"requestId": fetch_id, "interceptResponse": true}),
+                json!({"requestId": fetch_id, "interceptResponse": watch}),
                 s,
             );
             return;
@@ -1459,7 +1558,7 @@ impl Recorder {
             Disposition::Continue => {
                 self.cdp.send(
                     "Fetch.continueRequest",
-                    json!({"requestId": fetch_id, "interceptResponse": true}),
+                    json!({"requestId": fetch_id, "interceptResponse": watch}),
                     s,
                 );
             }
@@ -1564,6 +1663,74 @@ impl Recorder {
             req.wait_until = Some(Instant::now());
         }
         self.complete(&key);
+    }
+
+    /// The other view of a request: among Fetch-only records (`fetch_only`) or Network records not
+    /// yet matched to a Fetch view. Same method, URL and body first; then same method and URL, as
+    /// the two domains do not always report a body the same way (multipart, blobs, a body the
+    /// page's view lost when its document went away).
+    fn twin_of(
+        &self,
+        sig: &(String, String, Vec<u8>),
+        fetch_only: bool,
+    ) -> Option<(String, String)> {
+        let candidates = || {
+            self.requests.iter().filter(move |(_, r)| {
+                if fetch_only {
+                    r.fetch_only && r.network_id.is_none()
+                } else {
+                    !r.fetch_only && !r.handed
+                }
+            })
+        };
+        candidates()
+            .find(|(_, r)| signature(&r.record) == *sig)
+            .or_else(|| {
+                candidates().find(|(_, r)| r.record.method == sig.0 && r.record.url == sig.1)
+            })
+            .map(|(k, _)| k.clone())
+    }
+
+    /// Whether a request's response must be observed through Fetch (a second pause) because the
+    /// Network domain may never report it: the request has no Network view, is a beacon, comes
+    /// from a popup (which may close itself), or from a document that is going away (its page
+    /// started navigating and has not committed yet, or a newer document replaced it). Everything
+    /// else is reported by Network on a live document, and pausing it twice would only cost time.
+    fn needs_response_view(&self, key: &(String, String), frame_id: Option<&str>) -> bool {
+        let Some(req) = self.requests.get(key) else {
+            return false;
+        };
+        if req.fetch_only || req.network_id.is_none() || req.record.beacon {
+            return true;
+        }
+        let frame = if req.frame_id.is_empty() {
+            frame_id.unwrap_or("")
+        } else {
+            req.frame_id.as_str()
+        };
+        if !req.loader_id.is_empty()
+            && self
+                .loaders
+                .get(frame)
+                .is_some_and(|current| *current != req.loader_id)
+        {
+            return true;
+        }
+        let page = self
+            .frames
+            .get(frame)
+            .or(self.page_session_of(&key.0).as_ref())
+            .and_then(|s| self.sessions.get(s))
+            .cloned();
+        match page {
+            Some(info) => {
+                info.kind == TargetKind::Popup
+                    || info
+                        .leaving_since
+                        .is_some_and(|t| info.navigated_at.is_none_or(|n| n < t))
+            }
+            None => true,
+        }
     }
 
     /// Page, frame and target of a request only Fetch saw, from the frame that sent it. Such a

@@ -261,7 +261,10 @@ fn decompress(bytes: &[u8]) -> Option<(String, &'static str)> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         return read(Box::new(flate2::read::GzDecoder::new(bytes))).map(|t| (t, "gzip"));
     }
-    if bytes.len() > 2 && bytes[0] == 0x78 && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0 {
+    if bytes.len() > 2
+        && bytes[0] == 0x78
+        && (u16::from(bytes[0]) << 8 | u16::from(bytes[1])) % 31 == 0
+    {
         if let Some(t) = read(Box::new(flate2::read::ZlibDecoder::new(bytes))) {
             return Some((t, "zlib"));
         }
@@ -466,8 +469,22 @@ mod tests {
     #[test]
     fn masking_never_changes_a_records_structure() {
         for secret in [
-            "password", "type", "true", "request", "1", "email", "r1", "POST", "Ping",
-            "delivered", "\"", "\\", "a\"b\\c", "pässwörd✓", "\u{202e}rtl", "failed",
+            "password",
+            "type",
+            "true",
+            "request",
+            "1",
+            "email",
+            "r1",
+            "POST",
+            "Ping",
+            "delivered",
+            "\"",
+            "\\",
+            "a\"b\\c",
+            "pässwörd✓",
+            "\u{202e}rtl",
+            "failed",
         ] {
             let mask = SecretMask::new([("password", secret)]);
             for record in sample_records(secret) {
@@ -484,7 +501,10 @@ mod tests {
                     assert_eq!(a.method, b.method, "{secret:?}");
                     assert_eq!(a.resource_type, b.resource_type, "{secret:?}");
                     assert_eq!(a.fate.is_delivered(), b.fate.is_delivered());
-                    assert_eq!(a.headers[0].value, "[LEAKHOUND-SECRET:password]", "{secret:?}");
+                    assert_eq!(
+                        a.headers[0].value, "[LEAKHOUND-SECRET:password]",
+                        "{secret:?}"
+                    );
                 }
             }
         }
@@ -514,7 +534,11 @@ mod tests {
             };
             let body = back.body.unwrap();
             assert_eq!(body.masked_from.as_deref(), Some(from));
-            assert!(body.data.contains("[LEAKHOUND-SECRET:password]"), "{}", body.data);
+            assert!(
+                body.data.contains("[LEAKHOUND-SECRET:password]"),
+                "{}",
+                body.data
+            );
             assert!(!body.data.contains(secret));
         }
     }
@@ -528,7 +552,10 @@ mod tests {
         let cap = text.len() - 6;
         let record = Record::Request(Box::new(RequestRecord {
             id: "r1".into(),
-            body: Some(crate::capture::record::Body::from_bytes(text.as_bytes(), cap)),
+            body: Some(crate::capture::record::Body::from_bytes(
+                text.as_bytes(),
+                cap,
+            )),
             ..Default::default()
         }));
         let line = masked_line(&mask, &record);
@@ -542,7 +569,9 @@ mod tests {
         let mask = SecretMask::new([("password", secret)]);
         let once: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
         let twice: String = url::form_urlencoded::byte_serialize(once.as_bytes()).collect();
-        let masked = mask.apply(&format!("https://t.test/?u=https%3A%2F%2Fx%2F%3Fpw%3D{twice}"));
+        let masked = mask.apply(&format!(
+            "https://t.test/?u=https%3A%2F%2Fx%2F%3Fpw%3D{twice}"
+        ));
         assert!(!masked.contains(&twice), "{masked}");
         assert!(masked.contains("[LEAKHOUND-SECRET:password]"), "{masked}");
     }

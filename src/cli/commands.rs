@@ -71,6 +71,7 @@ fn run_options(browser: &BrowserArgs) -> RunOptions {
     opts.headed = browser.headed;
     opts.chromium_args = browser.chromium_args.clone();
     opts.honest = browser.honest_ua;
+    opts.ignore_certificate_errors = browser.ignore_certificate_errors;
     opts.screenshots = !browser.no_screenshots;
     opts.device = browser.device.as_deref().map(|d| {
         if d == "mobile" {

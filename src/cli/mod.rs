@@ -132,6 +132,11 @@ struct BrowserArgs {
     /// like a patient's Chrome, because real trackers drop events from detected automation.
     #[arg(long)]
     honest_ua: bool,
+    /// Accept invalid TLS certificates (a staging site with a self-signed certificate). Off by
+    /// default: an audit refuses a server it cannot authenticate, and a start page that fails TLS
+    /// makes the run incomplete. The report says when this was on.
+    #[arg(long)]
+    ignore_certificate_errors: bool,
     /// Emulate a device, overriding the scenario.
     #[arg(long, value_parser = ["desktop", "mobile"])]
     device: Option<String>,
