@@ -7,14 +7,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::capture::record::{
-    secret_marker, secret_marker_as, CanaryKind, JourneyInfo, Record, RequestRecord, StepRecord,
-    TypedValue, SECRET_FORMS,
+    secret_marker, secret_marker_as, Canary, CanaryKind, JourneyInfo, Record, RequestRecord,
+    StepRecord, TypedValue, SECRET_FORMS,
 };
 use crate::classify::finding::DataKind;
 use crate::classify::matcher::Matcher;
 use crate::classify::party::{url_host, Parties};
 use crate::classify::severity::page_is_sensitive;
-use crate::classify::variants::{identity_variants, text_variants, Variant, MIN_PLAIN_LEN};
+use crate::classify::variants::{
+    identity_variants, normalise_name, text_variants, Variant, MIN_PLAIN_LEN,
+};
 
 /// Query parameter names whose value in a first-party URL is a search term.
 const SEARCH_PARAMS: &[&str] = &[
@@ -53,6 +55,11 @@ pub struct CanaryDef {
     pub has_query: bool,
     /// Form input only counts in requests sent before this time (the form's submission).
     pub deadline_ms: Option<f64>,
+    /// For a full name: the parts it is made of (`first_name`, `last_name`).
+    pub name_parts: Vec<String>,
+    /// For a page title: the page's own URL carries a search, so a search phrase inside the title
+    /// is the search (a results page), not a title that happens to share words.
+    pub results_title: bool,
     pub variants: Vec<Variant>,
 }
 
@@ -69,9 +76,24 @@ pub struct CanarySet {
     pub matcher: Matcher,
     /// Secret values known in memory, masked in every evidence excerpt.
     pub secret_values: Vec<String>,
+    /// `(less specific, more specific)` canary pairs that are one disclosure when both match in
+    /// the same channel (see [`related_pairs`]).
+    pub related: HashSet<(usize, usize)>,
 }
 
 impl CanarySet {
+    /// Whether a match of `more` in a channel makes a match of `less` there the same disclosure.
+    pub fn shadows(&self, more: usize, less: usize) -> bool {
+        self.related.contains(&(less, more))
+    }
+
+    /// For the matcher: a page title that does not give way to a search phrase inside it.
+    pub fn plain_title(&self, canary: usize) -> bool {
+        self.canaries
+            .get(canary)
+            .is_some_and(|c| c.kind == DataKind::PageTitle && !c.results_title)
+    }
+
     pub fn kind(&self, canary: usize) -> DataKind {
         self.canaries
             .get(canary)
@@ -257,6 +279,8 @@ impl Collector {
                         sensitive_page: true,
                         has_query: false,
                         deadline_ms: None,
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants,
                     },
                 );
@@ -269,6 +293,11 @@ impl Collector {
             if variants.is_empty() {
                 tracing::warn!(key = %canary.key, "identity value too short to search for");
             }
+            let parts = if canary.kind == CanaryKind::Name {
+                name_parts(&canary.key, value, &self.journey.identity)
+            } else {
+                Vec::new()
+            };
             push(
                 &mut out,
                 CanaryDef {
@@ -280,9 +309,18 @@ impl Collector {
                     sensitive_page: false,
                     has_query: false,
                     deadline_ms: None,
+                    name_parts: if parts.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec!["first_name".into(), "last_name".into()]
+                    },
+                    results_title: false,
                     variants,
                 },
             );
+            for part in parts {
+                push(&mut out, part);
+            }
         }
         // Secrets given only in memory (no header entry) still count.
         for (key, value) in secrets {
@@ -303,6 +341,8 @@ impl Collector {
                     sensitive_page: true,
                     has_query: false,
                     deadline_ms: None,
+                    name_parts: Vec::new(),
+                    results_title: false,
                     variants,
                 },
             );
@@ -332,6 +372,8 @@ impl Collector {
                         sensitive_page: false,
                         has_query: false,
                         deadline_ms: self.submit_time(typed),
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants: text_variants(value, true),
                     },
                 );
@@ -365,6 +407,8 @@ impl Collector {
                         sensitive_page: is_sensitive,
                         has_query: true,
                         deadline_ms: None,
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants: full,
                     },
                 );
@@ -383,6 +427,8 @@ impl Collector {
                         sensitive_page: path_sensitive,
                         has_query: false,
                         deadline_ms: None,
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants: path_variants,
                     },
                 );
@@ -400,6 +446,8 @@ impl Collector {
                     sensitive_page: page_is_sensitive(page, sensitive),
                     has_query: false,
                     deadline_ms: None,
+                    name_parts: Vec::new(),
+                    results_title: self.searches.values().any(|p| p == page),
                     variants: text_variants(title, false),
                 },
             );
@@ -411,12 +459,117 @@ impl Collector {
             patterns = matcher.pattern_count(),
             "canaries collected"
         );
+        let related = related_pairs(&out);
         CanarySet {
             canaries: out,
             matcher,
             secret_values,
+            related,
         }
     }
+}
+
+/// The first and last name of a full name as canaries of their own, unless the identity already
+/// has a first- or last-name canary with that value.
+///
+/// Vendors hash name parts separately (Meta `ud[fn]`, `ud[ln]`; Google `fn0`, `ln0`): a hash of
+/// the first name alone is the first name leaving, and is reported as that, never as the full
+/// name. A full name sent whole still matches its own canary, which names the parts.
+fn name_parts(key: &str, value: &str, identity: &[Canary]) -> Vec<CanaryDef> {
+    let tokens: Vec<&str> = value.split_whitespace().collect();
+    let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
+        return Vec::new();
+    };
+    if tokens.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (kind, part) in [(CanaryKind::FirstName, first), (CanaryKind::LastName, last)] {
+        let norm = normalise_name(part);
+        let declared = identity.iter().any(|c| {
+            c.kind == kind
+                && c.value
+                    .as_deref()
+                    .is_some_and(|v| normalise_name(v) == norm)
+        });
+        if declared || norm.is_empty() {
+            continue;
+        }
+        out.push(CanaryDef {
+            kind: DataKind::Identifier,
+            sub_kind: Some(kind.as_str().to_string()),
+            key: format!("{key}.{}", kind.as_str()),
+            value: Some(part.to_string()),
+            source_page: None,
+            sensitive_page: false,
+            has_query: false,
+            deadline_ms: None,
+            name_parts: Vec::new(),
+            results_title: false,
+            variants: identity_variants(kind, part),
+        });
+    }
+    out
+}
+
+/// Text as it compares across kinds: lower case, percent-decoded, `+` as a space, spaces
+/// collapsed.
+fn comparable(text: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .to_lowercase();
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Pairs `(less specific, more specific)` of canaries whose values contain one another: when both
+/// match in the same channel of a request, they are one disclosure (a search phrase inside the
+/// results page's address, a typed email that is also the identity's email).
+///
+/// Only pairs with a specific kind (identifier and above) are compared, so the cost grows with
+/// identity values, typed values and searches times all canaries, not with pages squared. A page
+/// title only yields to a search when it is the title of the page that carries the search.
+fn related_pairs(canaries: &[CanaryDef]) -> HashSet<(usize, usize)> {
+    let texts: Vec<Option<String>> = canaries
+        .iter()
+        .map(|c| c.value.as_deref().map(comparable).filter(|v| v.len() >= 3))
+        .collect();
+    let mut out = HashSet::new();
+    for (hi, h) in canaries.iter().enumerate() {
+        if h.kind.specificity() < DataKind::Identifier.specificity() {
+            continue;
+        }
+        let Some(ht) = &texts[hi] else { continue };
+        for (lo, l) in canaries.iter().enumerate() {
+            // A part of a full name yields to the full name (equal kinds otherwise never do).
+            let part_of_name = !h.name_parts.is_empty()
+                && l.kind == DataKind::Identifier
+                && lo != hi
+                && l.name_parts.is_empty()
+                && matches!(l.sub_kind.as_deref(), Some("first_name" | "last_name"));
+            if l.kind.specificity() >= h.kind.specificity() && !part_of_name {
+                continue;
+            }
+            if l.kind == DataKind::PageTitle && !(h.kind == DataKind::SearchTerm && l.results_title)
+            {
+                continue;
+            }
+            let Some(lt) = &texts[lo] else { continue };
+            // A search phrase is inside a page address only through its query: "pain" in
+            // `/symptoms/chest-pain` is the symptom page, not the search.
+            let lt = if h.kind == DataKind::SearchTerm && l.kind == DataKind::UrlPath {
+                match lt.split_once('?') {
+                    Some((_, query)) => query,
+                    None => continue,
+                }
+            } else {
+                lt.as_str()
+            };
+            if lt.contains(ht.as_str()) || ht.contains(lt) {
+                out.insert((lo, hi));
+            }
+        }
+    }
+    out
 }
 
 fn search_canary(value: &str, page: Option<String>, typed: bool) -> CanaryDef {
@@ -429,6 +582,8 @@ fn search_canary(value: &str, page: Option<String>, typed: bool) -> CanaryDef {
         sensitive_page: true,
         has_query: false,
         deadline_ms: None,
+        name_parts: Vec::new(),
+        results_title: false,
         variants: text_variants(value, typed),
     }
 }

@@ -99,6 +99,9 @@ struct Expect {
     severity: Option<String>,
     #[serde(default)]
     fate: Option<String>,
+    /// Canary keys the finding must list as matched by the same bytes (`also_matched`).
+    #[serde(default)]
+    also_matched: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,6 +120,9 @@ struct Case {
     /// Data kinds that must not appear (beyond an exact list).
     #[serde(default)]
     forbid_kinds: Vec<String>,
+    /// Canary keys that must not appear in any finding (a full name when only a part left).
+    #[serde(default)]
+    forbid_canaries: Vec<String>,
     /// A negative control: no finding at all.
     #[serde(default)]
     negative: bool,
@@ -304,6 +310,56 @@ fn matches(e: &Expect, f: &crate::classify::Finding) -> bool {
             "delivered" => f.fate.is_delivered(),
             _ => !f.fate.is_delivered(),
         })
+        && e.also_matched.as_ref().is_none_or(|keys| {
+            keys.iter()
+                .all(|k| f.also_matched.iter().any(|a| &a.canary == k))
+        })
+}
+
+/// Lower case, percent-decoded, `+` as space: how two findings' values are compared.
+fn comparable(v: &str) -> String {
+    percent_encoding::percent_decode_str(&v.replace('+', " "))
+        .decode_utf8_lossy()
+        .to_lowercase()
+}
+
+/// One disclosure, one finding: no two findings of one request and channel whose values contain
+/// one another (a search phrase and the page address it travelled in, a typed email and the
+/// identity email). Checked from the values alone, independently of how the engine decides.
+fn same_bytes_twice(a: &Analysis) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (i, f) in a.findings.iter().enumerate() {
+        for g in &a.findings[i + 1..] {
+            if f.request_id != g.request_id || f.channel != g.channel || f.canary == g.canary {
+                continue;
+            }
+            let (Some(fv), Some(gv)) = (&f.value, &g.value) else {
+                continue;
+            };
+            let (fv, gv) = (comparable(fv), comparable(gv));
+            // A path without a query never holds a search (see `canary::related_pairs`).
+            let path_only = |k: &crate::classify::Finding| {
+                k.kind == crate::classify::DataKind::UrlPath && !k.canary.contains('?')
+            };
+            let search =
+                |k: &crate::classify::Finding| k.kind == crate::classify::DataKind::SearchTerm;
+            if (path_only(f) && search(g)) || (path_only(g) && search(f)) {
+                continue;
+            }
+            if fv.contains(&gv) || gv.contains(&fv) {
+                errors.push(format!(
+                    "same bytes reported twice in {} {}: {} {} and {} {}",
+                    f.request_id,
+                    f.channel,
+                    f.kind.as_str(),
+                    f.canary,
+                    g.kind.as_str(),
+                    g.canary
+                ));
+            }
+        }
+    }
+    errors
 }
 
 fn describe(a: &Analysis) -> String {
@@ -345,6 +401,9 @@ fn check(
         if !a.findings.iter().any(|f| matches(e, f)) {
             errors.push(format!("{name}: missing {e:?}\n found:\n{}", describe(a)));
         }
+    }
+    for e in same_bytes_twice(a) {
+        errors.push(format!("{name}: {e}\n{}", describe(a)));
     }
     for k in forbid {
         if a.findings.iter().any(|f| f.kind.as_str() == k) {
@@ -418,6 +477,11 @@ fn run_cases(sub: &str) -> (usize, BTreeSet<String>, Vec<String>) {
             case.negative,
             &case.forbid_kinds,
         ));
+        for key in &case.forbid_canaries {
+            if a.findings.iter().any(|f| &f.canary == key) {
+                errors.push(format!("{name}: forbidden canary {key}:\n{}", describe(&a)));
+            }
+        }
     }
     (files.len(), vendors_seen, errors)
 }
@@ -702,4 +766,84 @@ fn masked_encoded_secrets_are_credentials_with_their_encoding() {
         .findings
         .iter()
         .all(|f| f.value.is_none() || f.kind != crate::classify::DataKind::Credential));
+}
+
+/// Name parts are reported as what left. With only a full name declared, a hash of its first name
+/// alone is a first-name finding (never the full name); the full name sent in clear is one finding
+/// naming both parts, not three.
+#[test]
+fn name_parts_are_reported_as_what_left() {
+    use sha2::{Digest, Sha256};
+    let mut base = journey();
+    if let Some(Record::Header(h)) = base.first_mut() {
+        h.journey
+            .identity
+            .retain(|c| c.key != "first_name" && c.key != "last_name");
+    }
+    let fn_hash = hex::encode(Sha256::digest(b"janelle"));
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "first-name hash, then the full name in clear",
+        "requests": [
+            {"url": format!("https://www.facebook.com/tr/?id=1&ev=Lead&ud[fn]={fn_hash}"), "step": 10},
+            {"url": "https://px.unknownads.test/p?n=Janelle%20Okafor", "step": 10}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let meta: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.domain == "facebook.com")
+        .collect();
+    assert_eq!(meta.len(), 1, "{}", describe(&a));
+    assert_eq!(meta[0].canary, "name.first_name");
+    assert_eq!(meta[0].sub_kind.as_deref(), Some("first_name"));
+    assert!(meta[0].name_parts.is_empty());
+    let clear: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.domain == "unknownads.test")
+        .collect();
+    assert_eq!(clear.len(), 1, "{}", describe(&a));
+    assert_eq!(clear[0].canary, "name");
+    assert_eq!(clear[0].name_parts, vec!["first_name", "last_name"]);
+}
+
+/// A typed value sent on keystrokes before submit is form input, not also an identifier; after
+/// the form was submitted, the same value is the identifier.
+#[test]
+fn typed_value_before_submit_is_form_input_only() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "email typed (step 6), sent before and after submit (step 9)",
+        "requests": [
+            {"url": "https://px.unknownads.test/k?v=jane.q.patient%40gmail.com", "step": 6},
+            {"url": "https://px.unknownads.test/k?v=jane.q.patient%40gmail.com", "step": 10}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let kinds: Vec<(usize, &str, &str)> = a
+        .findings
+        .iter()
+        .map(|f| (f.step, f.kind.as_str(), f.canary.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (6, "form_input", "input:#email"),
+            (10, "identifier", "email")
+        ],
+        "{}",
+        describe(&a)
+    );
+    assert_eq!(a.findings[0].also_matched[0].canary, "email");
 }

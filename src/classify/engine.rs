@@ -12,7 +12,9 @@ use crate::capture::record::{
     CaptureSummary, Fate, Initiator, JourneyInfo, WebSocketRecord, WsFrameRecord,
 };
 use crate::classify::canary::CanarySet;
-use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, ThirdParty};
+use crate::classify::finding::{
+    AlsoMatched, Analysis, DataKind, Finding, FindingGroup, ThirdParty,
+};
 use crate::classify::party::{registrable_domain, url_host, Parties};
 use crate::classify::scan::{ScanHit, Scanner};
 use crate::classify::severity::{page_is_sensitive, severity};
@@ -340,13 +342,24 @@ impl<'a> Engine<'a> {
             return;
         }
         let initiator = origin.initiator.resolve();
-        for hit in hits {
-            let Some(c) = self.set.canaries.get(hit.canary) else {
+        let set = self.set;
+        let hits: Vec<ScanHit> = hits
+            .into_iter()
+            .filter(|hit| {
+                set.canaries.get(hit.canary).is_some_and(|c| {
+                    !(c.kind == DataKind::FormInput
+                        && c.deadline_ms.is_some_and(|d| origin.time_ms >= d))
+                })
+            })
+            .collect();
+        let mut also = one_disclosure_one_finding(set, &hits);
+        for (i, hit) in hits.into_iter().enumerate() {
+            let Some(also_matched) = also.get_mut(i).and_then(Option::take) else {
                 continue;
             };
-            if c.kind == DataKind::FormInput && c.deadline_ms.is_some_and(|d| origin.time_ms >= d) {
+            let Some(c) = set.canaries.get(hit.canary) else {
                 continue;
-            }
+            };
             let page_sensitive = match c.kind {
                 DataKind::UrlPath | DataKind::PageTitle => c.sensitive_page,
                 _ => page_is_sensitive(origin.page_url, &self.journey.sensitive_pages),
@@ -383,6 +396,8 @@ impl<'a> Engine<'a> {
                 initiator_url: initiator.url.clone(),
                 stack: initiator.stack.clone(),
                 evidence: Some(hit.evidence),
+                also_matched,
+                name_parts: c.name_parts.clone(),
             };
             self.add_to_group(hit.canary, &finding);
             self.pending.push(finding);
@@ -480,6 +495,61 @@ impl<'a> Engine<'a> {
             requests_analyzed: self.requests_analyzed,
         }
     }
+}
+
+/// Which hits of one request are findings: `Some(less specific canaries the same bytes matched)`
+/// for a finding, `None` for a hit that is part of a more specific one.
+///
+/// Two hits in the same channel whose canaries contain one another (see
+/// [`CanarySet::shadows`]) are one disclosure; the most specific kind wins, and the other is
+/// listed in its evidence. A chain (url_path → identifier → form input) ends at the most specific.
+fn one_disclosure_one_finding(set: &CanarySet, hits: &[ScanHit]) -> Vec<Option<Vec<AlsoMatched>>> {
+    let mut out: Vec<Option<Vec<AlsoMatched>>> = vec![Some(Vec::new()); hits.len()];
+    if hits.len() < 2 || set.related.is_empty() {
+        return out;
+    }
+    let spec = |i: usize| set.kind(hits[i].canary).specificity();
+    // The hit that shadows hit `i` directly: the most specific related one in the same channel.
+    let above = |i: usize| {
+        (0..hits.len())
+            .filter(|&j| {
+                j != i
+                    && hits[j].channel == hits[i].channel
+                    && set.shadows(hits[j].canary, hits[i].canary)
+            })
+            .max_by_key(|&j| spec(j))
+    };
+    let mut winner: Vec<Option<usize>> = vec![None; hits.len()];
+    for (i, w) in winner.iter_mut().enumerate() {
+        let mut top = i;
+        // Specificity rises along the chain (a name part yielding to its full name is the one
+        // step at equal specificity), so it ends within a few steps; the bound is a safeguard.
+        for _ in 0..8 {
+            match above(top) {
+                Some(j) => top = j,
+                None => break,
+            }
+        }
+        if top != i {
+            *w = Some(top);
+        }
+    }
+    for (i, w) in winner.iter().enumerate() {
+        let Some(top) = *w else { continue };
+        out[i] = None;
+        let Some(c) = set.canaries.get(hits[i].canary) else {
+            continue;
+        };
+        if let Some(list) = out.get_mut(top).and_then(Option::as_mut) {
+            if !list.iter().any(|a| a.canary == c.key && a.kind == c.kind) {
+                list.push(AlsoMatched {
+                    kind: c.kind,
+                    canary: c.key.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The host of an ordinary `scheme://host[:port]/…` URL without a full parse; `None` for anything

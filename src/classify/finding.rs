@@ -26,6 +26,19 @@ pub enum DataKind {
 }
 
 impl DataKind {
+    /// How specific a kind is: when the same bytes match canaries of several kinds, the most
+    /// specific one is the finding (credential, then form input, then search term, then
+    /// identifier, then page address and title).
+    pub fn specificity(self) -> u8 {
+        match self {
+            DataKind::Credential => 5,
+            DataKind::FormInput => 4,
+            DataKind::SearchTerm => 3,
+            DataKind::Identifier => 2,
+            DataKind::UrlPath | DataKind::PageTitle => 1,
+        }
+    }
+
     pub const ALL: [DataKind; 6] = [
         DataKind::UrlPath,
         DataKind::SearchTerm,
@@ -131,6 +144,22 @@ pub struct Finding {
     /// `[[` and `]]`. Secrets are masked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// Other canaries the same bytes matched, less specific than this finding's kind (the page
+    /// address a search term travelled inside, the identifier a typed value also is). One
+    /// disclosure is one finding: these are evidence, never findings of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_matched: Vec<AlsoMatched>,
+    /// For a full name: the parts that left with it (`first_name`, `last_name`), so a reader
+    /// sees one finding naming the parts instead of three.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name_parts: Vec<String>,
+}
+
+/// A less specific canary matched by the same bytes as a finding (see [`Finding::also_matched`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AlsoMatched {
+    pub kind: DataKind,
+    pub canary: String,
 }
 
 impl Finding {

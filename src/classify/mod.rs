@@ -41,7 +41,7 @@ use crate::capture::record::{CaptureSummary, Record, WsFrameRecord};
 use canary::Collector;
 use engine::Engine;
 pub use entities::{EntityError, EntityMap};
-pub use finding::{Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
+pub use finding::{AlsoMatched, Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
 pub use identity::{load_identity, IdentityError, IdentityFile};
 pub use signatures::{SignatureError, Signatures};
 use view::RequestView;

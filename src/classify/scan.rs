@@ -532,7 +532,8 @@ impl<'c> Scanner<'c> {
         self.buf.clear();
         let set = self.set;
         let mut buf = std::mem::take(&mut self.buf);
-        set.matcher.find(data, |c| set.kind(c), &mut buf);
+        set.matcher
+            .find(data, |c| set.kind(c), |c| set.plain_title(c), &mut buf);
         let mut channel: Option<String> = None;
         for hit in buf.iter().filter(|h| keep(h, set.kind(h.canary))) {
             self.found += 1;

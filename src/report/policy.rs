@@ -516,6 +516,8 @@ mod tests {
             initiator_url: None,
             stack: vec![],
             evidence: None,
+            also_matched: vec![],
+            name_parts: vec![],
         }
     }
 

@@ -239,6 +239,8 @@ fn build(i: usize, f: F) -> Finding {
             })
             .unwrap_or_default(),
         evidence: Some(f.evidence),
+        also_matched: vec![],
+        name_parts: vec![],
     }
 }
 
