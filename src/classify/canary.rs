@@ -13,7 +13,7 @@ use crate::capture::record::{
 use crate::classify::finding::DataKind;
 use crate::classify::matcher::Matcher;
 use crate::classify::party::{url_host, Parties};
-use crate::classify::severity::page_is_sensitive;
+use crate::classify::severity::{page_context, title_context, PageContext};
 use crate::classify::variants::{
     identity_variants, normalise_name, text_variants, Variant, MIN_PLAIN_LEN,
 };
@@ -49,8 +49,8 @@ pub struct CanaryDef {
     pub value: Option<String>,
     /// The first-party page the value belongs to.
     pub source_page: Option<String>,
-    /// The source page is sensitive (for url_path / page_title / search severity).
-    pub sensitive_page: bool,
+    /// For url_path / page_title: what the severity model makes of the source page, and why.
+    pub page: Option<PageContext>,
     /// For url_path: the page had a query string.
     pub has_query: bool,
     /// Form input only counts in requests sent before this time (the form's submission).
@@ -276,7 +276,7 @@ impl Collector {
                         key: canary.key.clone(),
                         value: None,
                         source_page: None,
-                        sensitive_page: true,
+                        page: None,
                         has_query: false,
                         deadline_ms: None,
                         name_parts: Vec::new(),
@@ -306,7 +306,7 @@ impl Collector {
                     key: canary.key.clone(),
                     value: Some(value.to_string()),
                     source_page: None,
-                    sensitive_page: false,
+                    page: None,
                     has_query: false,
                     deadline_ms: None,
                     name_parts: if parts.is_empty() {
@@ -338,7 +338,7 @@ impl Collector {
                     key: key.clone(),
                     value: None,
                     source_page: None,
-                    sensitive_page: true,
+                    page: None,
                     has_query: false,
                     deadline_ms: None,
                     name_parts: Vec::new(),
@@ -369,7 +369,7 @@ impl Collector {
                         key: format!("input:{}", typed.selector),
                         value: Some(value.to_string()),
                         source_page: None,
-                        sensitive_page: false,
+                        page: None,
                         has_query: false,
                         deadline_ms: self.submit_time(typed),
                         name_parts: Vec::new(),
@@ -385,7 +385,7 @@ impl Collector {
 
         for (key, page) in &self.pages {
             let full_url = format!("https://{}{}", page.host, key);
-            let is_sensitive = page_is_sensitive(&full_url, sensitive);
+            let full_context = page_context(&full_url, sensitive);
             let mut path_variants = page_variants(&page.host, &page.path);
             if !page.query.is_empty() {
                 let mut full = page_variants(&page.host, key);
@@ -404,7 +404,7 @@ impl Collector {
                         key: format!("page:{key}"),
                         value: Some(key.clone()),
                         source_page: Some(key.clone()),
-                        sensitive_page: is_sensitive,
+                        page: Some(full_context.clone()),
                         has_query: true,
                         deadline_ms: None,
                         name_parts: Vec::new(),
@@ -415,7 +415,10 @@ impl Collector {
             }
             if page.path != "/" {
                 dedupe(&mut path_variants);
-                let path_sensitive = page_is_sensitive(&page.path, sensitive) || is_sensitive;
+                // The path alone, unless only the query made the page sensitive.
+                let path_context = Some(page_context(&page.path, sensitive))
+                    .filter(PageContext::is_sensitive)
+                    .unwrap_or_else(|| full_context.clone());
                 push(
                     &mut out,
                     CanaryDef {
@@ -424,7 +427,7 @@ impl Collector {
                         key: format!("page:{}", page.path),
                         value: Some(page.path.clone()),
                         source_page: Some(page.path.clone()),
-                        sensitive_page: path_sensitive,
+                        page: Some(path_context),
                         has_query: false,
                         deadline_ms: None,
                         name_parts: Vec::new(),
@@ -443,7 +446,7 @@ impl Collector {
                     key: format!("title:{title}"),
                     value: Some(title.clone()),
                     source_page: Some(page.clone()),
-                    sensitive_page: page_is_sensitive(page, sensitive),
+                    page: Some(title_context(title, page_context(page, sensitive))),
                     has_query: false,
                     deadline_ms: None,
                     name_parts: Vec::new(),
@@ -501,7 +504,7 @@ fn name_parts(key: &str, value: &str, identity: &[Canary]) -> Vec<CanaryDef> {
             key: format!("{key}.{}", kind.as_str()),
             value: Some(part.to_string()),
             source_page: None,
-            sensitive_page: false,
+            page: None,
             has_query: false,
             deadline_ms: None,
             name_parts: Vec::new(),
@@ -579,7 +582,7 @@ fn search_canary(value: &str, page: Option<String>, typed: bool) -> CanaryDef {
         key: format!("search:{}", value.trim()),
         value: Some(value.trim().to_string()),
         source_page: page,
-        sensitive_page: true,
+        page: None,
         has_query: false,
         deadline_ms: None,
         name_parts: Vec::new(),

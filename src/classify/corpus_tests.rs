@@ -847,3 +847,58 @@ fn typed_value_before_submit_is_form_input_only() {
     );
     assert_eq!(a.findings[0].also_matched[0].canary, "email");
 }
+
+/// A home-page visit whose trackers send only the home URL, the home page's title, the hospital's
+/// name and random ids passes the default policy: the findings are recorded (severity info, with
+/// the model's reason) but are not violations. Sensitive pages that no scenario declared — a
+/// portal dashboard, a doctor search by condition — are still reported and still violate.
+#[test]
+fn general_pages_are_recorded_and_sensitive_pages_still_violate() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "home page only, then undeclared sensitive pages",
+        "requests": [
+            {"url": "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fwww.mercy-health.test%2F&cd[title]=Mercy%20Health%20%E2%80%93%20Home&cd[org]=Mercy%20Health&fbp=fb.1.1714557600.987654321", "step": 0},
+            {"url": "https://www.google-analytics.com/g/collect?v=2&tid=G-X&cid=1234.5678&dl=https%3A%2F%2Fwww.mercy-health.test%2F&dt=Mercy%20Health%20%E2%80%93%20Home&_p=98231", "step": 0},
+            {"url": "https://www.mercy-health.test/portal/dashboard", "resource_type": "Document", "step": 10,
+             "page_url": "https://www.mercy-health.test/portal/dashboard"},
+            {"url": "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fwww.mercy-health.test%2Fportal%2Fdashboard", "step": 10,
+             "page_url": "https://www.mercy-health.test/portal/dashboard"},
+            {"url": "https://www.mercy-health.test/find-a-doctor?condition=hiv-prep", "resource_type": "Document", "step": 10,
+             "page_url": "https://www.mercy-health.test/find-a-doctor?condition=hiv-prep"},
+            {"url": "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fwww.mercy-health.test%2Ffind-a-doctor%3Fcondition%3Dhiv-prep", "step": 10,
+             "page_url": "https://www.mercy-health.test/find-a-doctor?condition=hiv-prep"}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let policy = crate::report::Policy::default();
+    let home: Vec<_> = a.findings.iter().filter(|f| f.step == 0).collect();
+    assert!(!home.is_empty(), "{}", describe(&a));
+    for f in &home {
+        assert_eq!(f.severity, crate::classify::Severity::Info, "{f:?}");
+        assert_eq!(
+            policy.decide(f),
+            crate::report::policy::Decision::BelowThreshold
+        );
+        let ctx = f.page_context.as_ref().unwrap();
+        assert!(ctx.reason.contains("home page"), "{ctx:?}");
+    }
+    for page in [
+        "page:/portal/dashboard",
+        "page:/find-a-doctor?condition=hiv-prep",
+    ] {
+        let f = a
+            .findings
+            .iter()
+            .find(|f| f.canary == page && f.domain == "facebook.com")
+            .unwrap_or_else(|| panic!("{page} not reported:\n{}", describe(&a)));
+        assert_eq!(f.severity, crate::classify::Severity::High, "{f:?}");
+        assert_eq!(policy.decide(f), crate::report::policy::Decision::Violation);
+        assert!(f.rule.as_deref().is_some_and(|r| r.starts_with("HIPAA:")));
+    }
+}

@@ -17,7 +17,7 @@ use crate::classify::finding::{
 };
 use crate::classify::party::{registrable_domain, url_host, Parties};
 use crate::classify::scan::{ScanHit, Scanner};
-use crate::classify::severity::{page_is_sensitive, severity};
+use crate::classify::severity::{judge, page_context, Facts, PageContext};
 use crate::classify::signatures::{HostSignatures, Meaning, Signatures, VendorMatch};
 use crate::classify::view::{InitiatorView, RequestView};
 use crate::classify::ClassifyOptions;
@@ -92,6 +92,8 @@ pub struct Engine<'a> {
     group_index: HashMap<String, HashMap<usize, usize>>,
     parties_seen: BTreeMap<String, PartyEntry>,
     requests_analyzed: usize,
+    /// Page URL → its severity context (see [`Engine::origin_context`]).
+    page_contexts: HashMap<String, PageContext>,
 }
 
 impl<'a> Engine<'a> {
@@ -124,6 +126,7 @@ impl<'a> Engine<'a> {
             group_index: HashMap::new(),
             parties_seen: BTreeMap::new(),
             requests_analyzed: 0,
+            page_contexts: HashMap::new(),
         }
     }
 
@@ -295,6 +298,20 @@ impl<'a> Engine<'a> {
         self.emit(hits, &info, vendor, &origin);
     }
 
+    /// What the severity model makes of the page open when a request left (cached: a journey has
+    /// few pages and a capture sends thousands of requests from each).
+    fn origin_context(&mut self, page_url: &str) -> PageContext {
+        if let Some(c) = self.page_contexts.get(page_url) {
+            return c.clone();
+        }
+        let c = page_context(page_url, &self.journey.sensitive_pages);
+        if self.page_contexts.len() >= 4096 {
+            self.page_contexts.clear();
+        }
+        self.page_contexts.insert(page_url.to_string(), c.clone());
+        c
+    }
+
     /// The inventory entry of `domain`, created on first sight.
     fn party(&mut self, domain: &str) -> &mut PartyEntry {
         if !self.parties_seen.contains_key(domain) {
@@ -360,10 +377,17 @@ impl<'a> Engine<'a> {
             let Some(c) = set.canaries.get(hit.canary) else {
                 continue;
             };
-            let page_sensitive = match c.kind {
-                DataKind::UrlPath | DataKind::PageTitle => c.sensitive_page,
-                _ => page_is_sensitive(origin.page_url, &self.journey.sensitive_pages),
+            let page = match (&c.page, c.kind) {
+                (Some(p), DataKind::UrlPath | DataKind::PageTitle) => p.clone(),
+                _ => self.origin_context(origin.page_url),
             };
+            let judgement = judge(
+                &self.opts.regimes,
+                Facts {
+                    kind: c.kind,
+                    page: &page,
+                },
+            );
             let meaning = parameter_meaning(vendor, &hit.channel);
             self.party(&info.domain).kinds.insert(c.kind);
             let finding = Finding {
@@ -378,7 +402,7 @@ impl<'a> Engine<'a> {
                 channel: hit.channel,
                 parameter_meaning: meaning.map(|m| m.describe().to_string()),
                 encoding: hit.encoding,
-                severity: severity(c.kind, page_sensitive, c.has_query),
+                severity: judgement.severity,
                 step: origin.step,
                 step_label: self
                     .step_labels
@@ -398,6 +422,9 @@ impl<'a> Engine<'a> {
                 evidence: Some(hit.evidence),
                 also_matched,
                 name_parts: c.name_parts.clone(),
+                page_context: Some(page),
+                regime: Some(judgement.regime),
+                rule: Some(judgement.rule),
             };
             self.add_to_group(hit.canary, &finding);
             self.pending.push(finding);

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::capture::record::{Fate, StackFrame};
+use crate::classify::severity::{PageContext, Regime};
 
 /// The kind of user data that reached a third party.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -76,6 +77,9 @@ impl DataKind {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Not health information under any regime (a general page's address or title): recorded and
+    /// shown, never a violation under the default policy.
+    Info,
     Low,
     Medium,
     High,
@@ -85,6 +89,7 @@ pub enum Severity {
 impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",
@@ -153,6 +158,15 @@ pub struct Finding {
     /// sees one finding naming the parts instead of three.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub name_parts: Vec<String>,
+    /// What the severity model made of the page (the page the value is, for addresses and
+    /// titles; the page open when it left, otherwise), and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_context: Option<PageContext>,
+    /// The regime whose rule gave the severity, and that rule in one sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regime: Option<Regime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// A less specific canary matched by the same bytes as a finding (see [`Finding::also_matched`]).

@@ -56,6 +56,8 @@ pub struct ClassifyOptions {
     pub secrets: BTreeMap<String, String>,
     /// Told how far the reading of a capture file has got (long captures take seconds).
     pub progress: ProgressHook,
+    /// The regimes findings are sized under (the policy's `regimes`); empty means HIPAA.
+    pub regimes: Vec<severity::Regime>,
 }
 
 /// A progress callback for [`analyze_capture`]: `(pass, bytes read, file size)`, pass 1 or 2.

@@ -241,6 +241,9 @@ fn build(i: usize, f: F) -> Finding {
         evidence: Some(f.evidence),
         also_matched: vec![],
         name_parts: vec![],
+        page_context: None,
+        regime: None,
+        rule: None,
     }
 }
 
