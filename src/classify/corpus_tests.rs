@@ -102,6 +102,9 @@ struct Expect {
     /// Canary keys the finding must list as matched by the same bytes (`also_matched`).
     #[serde(default)]
     also_matched: Option<Vec<String>>,
+    /// `canary` or `pattern`.
+    #[serde(default)]
+    confidence: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,6 +129,10 @@ struct Case {
     /// A negative control: no finding at all.
     #[serde(default)]
     negative: bool,
+    /// A negative control for canaries only: no canary finding; pattern findings (values
+    /// recognised by their form) may be expected.
+    #[serde(default)]
+    negative_canaries: bool,
     /// In-memory secrets for this case.
     #[serde(default)]
     secrets: BTreeMap<String, String>,
@@ -310,6 +317,14 @@ fn matches(e: &Expect, f: &crate::classify::Finding) -> bool {
             "delivered" => f.fate.is_delivered(),
             _ => !f.fate.is_delivered(),
         })
+        && e.confidence.as_ref().is_none_or(|c| {
+            let got = if f.confidence.is_canary() {
+                "canary"
+            } else {
+                "pattern"
+            };
+            got == c
+        })
         && e.also_matched.as_ref().is_none_or(|keys| {
             keys.iter()
                 .all(|k| f.also_matched.iter().any(|a| &a.canary == k))
@@ -477,6 +492,13 @@ fn run_cases(sub: &str) -> (usize, BTreeSet<String>, Vec<String>) {
             case.negative,
             &case.forbid_kinds,
         ));
+        if case.negative_canaries {
+            for f in a.findings.iter().filter(|f| f.confidence.is_canary()) {
+                errors.push(format!(
+                    "{name}: canary finding in a canary negative: {f:?}"
+                ));
+            }
+        }
         for key in &case.forbid_canaries {
             if a.findings.iter().any(|f| &f.canary == key) {
                 errors.push(format!("{name}: forbidden canary {key}:\n{}", describe(&a)));
@@ -484,6 +506,90 @@ fn run_cases(sub: &str) -> (usize, BTreeSet<String>, Vec<String>) {
         }
     }
     (files.len(), vendors_seen, errors)
+}
+
+/// Values recognised by their form are found without any canary, labelled `pattern`, and grouped
+/// apart; SSNs and card numbers are masked.
+#[test]
+fn patterns_are_found_without_canaries() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "undeclared personal data in a third-party beacon",
+        "requests": [
+            {"url": "https://px.unknownads.test/e", "method": "POST", "step": 10,
+             "body_json": {"contact": "other.person@example.org", "tel": "(617) 555-0199",
+                           "ssn": "078-05-1120", "cc": "4111 1111 1111 1111",
+                           "id": "550e8400-e29b-41d4-a716-446655440000", "ts": 1714557600000_u64}}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let mut got: Vec<(String, String)> = a
+        .findings
+        .iter()
+        .map(|f| {
+            assert!(!f.confidence.is_canary(), "{f:?}");
+            (f.canary.clone(), f.channel.clone())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "pattern:email:other.person@example.org".into(),
+                "body:json:contact".into()
+            ),
+            (
+                "pattern:payment_card:••••1111".into(),
+                "body:json:cc".into()
+            ),
+            (
+                "pattern:phone:(617) 555-0199".into(),
+                "body:json:tel".into()
+            ),
+            ("pattern:ssn:••••1120".into(), "body:json:ssn".into()),
+        ],
+        "{}",
+        describe(&a)
+    );
+    assert!(a
+        .findings
+        .iter()
+        .all(|f| !f.evidence.as_deref().unwrap_or("").contains("078-05")));
+    assert!(a.groups.iter().all(|g| !g.confidence.is_canary()));
+}
+
+/// The vendor cases carry realistic ids, cookies, timestamps, cache-busters and UUIDs next to the
+/// canaries: none of them is a pattern finding.
+#[test]
+fn vendor_cases_have_no_pattern_findings() {
+    let base = journey();
+    let sigs = Signatures::bundled().unwrap();
+    let mut errors = Vec::new();
+    for path in case_files("vendors") {
+        let case: Case = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let opts = ClassifyOptions {
+            signatures: sigs.clone(),
+            secrets: case.secrets.clone(),
+            ..Default::default()
+        };
+        let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+        for f in a.findings.iter().filter(|f| !f.confidence.is_canary()) {
+            errors.push(format!(
+                "{}: {} {} {:?}",
+                path.display(),
+                f.canary,
+                f.channel,
+                f.evidence
+            ));
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
 #[test]

@@ -167,6 +167,27 @@ pub struct Finding {
     pub regime: Option<Regime>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// `canary` (a declared or journey value matched) or `pattern` (recognised by its form:
+    /// an e-mail, phone, SSN or card number, or a hash in a hashed-identifier parameter).
+    #[serde(default, skip_serializing_if = "Confidence::is_canary")]
+    pub confidence: Confidence,
+}
+
+/// How a finding was made.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// A known value (identity, page, title, search, typed text) matched.
+    #[default]
+    Canary,
+    /// A value recognised by its form alone.
+    Pattern,
+}
+
+impl Confidence {
+    pub fn is_canary(&self) -> bool {
+        *self == Confidence::Canary
+    }
 }
 
 /// A less specific canary matched by the same bytes as a finding (see [`Finding::also_matched`]).
@@ -218,6 +239,9 @@ pub struct FindingGroup {
     pub steps: Vec<usize>,
     /// Index into the full findings list of the first occurrence.
     pub first: usize,
+    /// Pattern groups are kept apart from canary groups (see [`Finding::confidence`]).
+    #[serde(default, skip_serializing_if = "Confidence::is_canary")]
+    pub confidence: Confidence,
 }
 
 impl FindingGroup {
@@ -239,6 +263,7 @@ impl FindingGroup {
             encodings: Vec::new(),
             steps: Vec::new(),
             first,
+            confidence: f.confidence,
         }
     }
 

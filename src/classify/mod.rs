@@ -19,6 +19,7 @@ pub mod identity;
 mod light;
 pub mod matcher;
 pub mod party;
+pub mod patterns;
 pub mod scan;
 pub mod severity;
 pub mod signatures;
@@ -41,7 +42,9 @@ use crate::capture::record::{CaptureSummary, Record, WsFrameRecord};
 use canary::Collector;
 use engine::Engine;
 pub use entities::{EntityError, EntityMap};
-pub use finding::{AlsoMatched, Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
+pub use finding::{
+    AlsoMatched, Analysis, Confidence, DataKind, Finding, FindingGroup, Severity, ThirdParty,
+};
 pub use identity::{load_identity, IdentityError, IdentityFile};
 pub use signatures::{SignatureError, Signatures};
 use view::RequestView;

@@ -567,6 +567,7 @@ mod tests {
             page_context: None,
             regime: None,
             rule: None,
+            confidence: Default::default(),
         }
     }
 

@@ -244,6 +244,7 @@ fn build(i: usize, f: F) -> Finding {
         page_context: None,
         regime: None,
         rule: None,
+        confidence: Default::default(),
     }
 }
 
