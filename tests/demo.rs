@@ -26,6 +26,9 @@ struct Expected {
     scenarios: Vec<String>,
     flows: Vec<Flow>,
     allowed: Vec<Flow>,
+    /// Addresses and titles of general pages: findings below the default threshold.
+    #[serde(default)]
+    recorded: Vec<Flow>,
     negative_controls: Vec<Control>,
 }
 
@@ -77,13 +80,18 @@ fn load_expected() -> Expected {
 enum Want {
     Violation,
     Allowed,
+    Recorded,
 }
 
 /// The expected flows of one scenario, by key. Duplicates and a flow listed both as a violation
 /// and as allowed are errors in the file.
 fn expected_for(exp: &Expected, scenario: &str, errors: &mut Vec<String>) -> BTreeMap<Key, Want> {
     let mut out = BTreeMap::new();
-    for (list, want) in [(&exp.flows, Want::Violation), (&exp.allowed, Want::Allowed)] {
+    for (list, want) in [
+        (&exp.flows, Want::Violation),
+        (&exp.allowed, Want::Allowed),
+        (&exp.recorded, Want::Recorded),
+    ] {
         for f in list.iter().filter(|f| f.scenario == scenario) {
             if out.insert(f.key(), want).is_some() {
                 errors.push(format!("expected file lists {:?} twice", f.key()));
@@ -163,6 +171,12 @@ fn check_journey(
                     "{scenario}: should be allowed (BAA), policy says {decision:?}: {}",
                     describe(report, i)
                 )),
+            Some(Want::Recorded) if decision != Some(&Decision::BelowThreshold) => {
+                errors.push(format!(
+                    "{scenario}: a general page's flow should be recorded, not judged; policy says {decision:?}: {}",
+                    describe(report, i)
+                ))
+            }
             Some(_) => {}
         }
         seen.insert(key);
@@ -191,6 +205,11 @@ fn check_journey(
     for (list, name, want_kind) in [
         (&report.policy.violations, "violations", Want::Violation),
         (&report.policy.allowed, "allowed", Want::Allowed),
+        (
+            &report.policy.below_threshold,
+            "below_threshold",
+            Want::Recorded,
+        ),
     ] {
         for g in list {
             let key = (
@@ -208,13 +227,21 @@ fn check_journey(
     }
     for (name, list) in [
         ("ignored", &report.policy.ignored),
-        ("below_threshold", &report.policy.below_threshold),
         ("not_delivered", &report.policy.not_delivered),
     ] {
         if !list.is_empty() {
             errors.push(format!(
                 "{scenario}: the demo has no {name} flows, got {:?}",
                 list.iter().map(|g| &g.canary).collect::<Vec<_>>()
+            ));
+        }
+    }
+    // The home page visit (step 0) passes the default policy: only general-page flows.
+    for (i, f) in report.findings.iter().enumerate() {
+        if f.step == 0 && report.policy.decisions.get(i) == Some(&Decision::Violation) {
+            errors.push(format!(
+                "{scenario}: the home page visit violates the policy: {}",
+                describe(report, i)
             ));
         }
     }

@@ -7,14 +7,16 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::capture::record::{
-    secret_marker, secret_marker_as, CanaryKind, JourneyInfo, Record, RequestRecord, StepRecord,
-    TypedValue, SECRET_FORMS,
+    secret_marker, secret_marker_as, Canary, CanaryKind, JourneyInfo, Record, RequestRecord,
+    StepRecord, TypedValue, SECRET_FORMS,
 };
 use crate::classify::finding::DataKind;
 use crate::classify::matcher::Matcher;
 use crate::classify::party::{url_host, Parties};
-use crate::classify::severity::page_is_sensitive;
-use crate::classify::variants::{identity_variants, text_variants, Variant, MIN_PLAIN_LEN};
+use crate::classify::severity::{page_context, title_context, PageContext};
+use crate::classify::variants::{
+    identity_variants, normalise_name, text_variants, Variant, MIN_PLAIN_LEN,
+};
 
 /// Query parameter names whose value in a first-party URL is a search term.
 const SEARCH_PARAMS: &[&str] = &[
@@ -47,12 +49,17 @@ pub struct CanaryDef {
     pub value: Option<String>,
     /// The first-party page the value belongs to.
     pub source_page: Option<String>,
-    /// The source page is sensitive (for url_path / page_title / search severity).
-    pub sensitive_page: bool,
+    /// For url_path / page_title: what the severity model makes of the source page, and why.
+    pub page: Option<PageContext>,
     /// For url_path: the page had a query string.
     pub has_query: bool,
     /// Form input only counts in requests sent before this time (the form's submission).
     pub deadline_ms: Option<f64>,
+    /// For a full name: the parts it is made of (`first_name`, `last_name`).
+    pub name_parts: Vec<String>,
+    /// For a page title: the page's own URL carries a search, so a search phrase inside the title
+    /// is the search (a results page), not a title that happens to share words.
+    pub results_title: bool,
     pub variants: Vec<Variant>,
 }
 
@@ -69,9 +76,24 @@ pub struct CanarySet {
     pub matcher: Matcher,
     /// Secret values known in memory, masked in every evidence excerpt.
     pub secret_values: Vec<String>,
+    /// `(less specific, more specific)` canary pairs that are one disclosure when both match in
+    /// the same channel (see [`related_pairs`]).
+    pub related: HashSet<(usize, usize)>,
 }
 
 impl CanarySet {
+    /// Whether a match of `more` in a channel makes a match of `less` there the same disclosure.
+    pub fn shadows(&self, more: usize, less: usize) -> bool {
+        self.related.contains(&(less, more))
+    }
+
+    /// For the matcher: a page title that does not give way to a search phrase inside it.
+    pub fn plain_title(&self, canary: usize) -> bool {
+        self.canaries
+            .get(canary)
+            .is_some_and(|c| c.kind == DataKind::PageTitle && !c.results_title)
+    }
+
     pub fn kind(&self, canary: usize) -> DataKind {
         self.canaries
             .get(canary)
@@ -254,9 +276,11 @@ impl Collector {
                         key: canary.key.clone(),
                         value: None,
                         source_page: None,
-                        sensitive_page: true,
+                        page: None,
                         has_query: false,
                         deadline_ms: None,
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants,
                     },
                 );
@@ -269,6 +293,11 @@ impl Collector {
             if variants.is_empty() {
                 tracing::warn!(key = %canary.key, "identity value too short to search for");
             }
+            let parts = if canary.kind == CanaryKind::Name {
+                name_parts(&canary.key, value, &self.journey.identity)
+            } else {
+                Vec::new()
+            };
             push(
                 &mut out,
                 CanaryDef {
@@ -277,12 +306,21 @@ impl Collector {
                     key: canary.key.clone(),
                     value: Some(value.to_string()),
                     source_page: None,
-                    sensitive_page: false,
+                    page: None,
                     has_query: false,
                     deadline_ms: None,
+                    name_parts: if parts.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec!["first_name".into(), "last_name".into()]
+                    },
+                    results_title: false,
                     variants,
                 },
             );
+            for part in parts {
+                push(&mut out, part);
+            }
         }
         // Secrets given only in memory (no header entry) still count.
         for (key, value) in secrets {
@@ -300,9 +338,11 @@ impl Collector {
                     key: key.clone(),
                     value: None,
                     source_page: None,
-                    sensitive_page: true,
+                    page: None,
                     has_query: false,
                     deadline_ms: None,
+                    name_parts: Vec::new(),
+                    results_title: false,
                     variants,
                 },
             );
@@ -329,9 +369,11 @@ impl Collector {
                         key: format!("input:{}", typed.selector),
                         value: Some(value.to_string()),
                         source_page: None,
-                        sensitive_page: false,
+                        page: None,
                         has_query: false,
                         deadline_ms: self.submit_time(typed),
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants: text_variants(value, true),
                     },
                 );
@@ -343,7 +385,7 @@ impl Collector {
 
         for (key, page) in &self.pages {
             let full_url = format!("https://{}{}", page.host, key);
-            let is_sensitive = page_is_sensitive(&full_url, sensitive);
+            let full_context = page_context(&full_url, sensitive);
             let mut path_variants = page_variants(&page.host, &page.path);
             if !page.query.is_empty() {
                 let mut full = page_variants(&page.host, key);
@@ -362,16 +404,21 @@ impl Collector {
                         key: format!("page:{key}"),
                         value: Some(key.clone()),
                         source_page: Some(key.clone()),
-                        sensitive_page: is_sensitive,
+                        page: Some(full_context.clone()),
                         has_query: true,
                         deadline_ms: None,
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants: full,
                     },
                 );
             }
             if page.path != "/" {
                 dedupe(&mut path_variants);
-                let path_sensitive = page_is_sensitive(&page.path, sensitive) || is_sensitive;
+                // The path alone, unless only the query made the page sensitive.
+                let path_context = Some(page_context(&page.path, sensitive))
+                    .filter(PageContext::is_sensitive)
+                    .unwrap_or_else(|| full_context.clone());
                 push(
                     &mut out,
                     CanaryDef {
@@ -380,9 +427,11 @@ impl Collector {
                         key: format!("page:{}", page.path),
                         value: Some(page.path.clone()),
                         source_page: Some(page.path.clone()),
-                        sensitive_page: path_sensitive,
+                        page: Some(path_context),
                         has_query: false,
                         deadline_ms: None,
+                        name_parts: Vec::new(),
+                        results_title: false,
                         variants: path_variants,
                     },
                 );
@@ -397,9 +446,11 @@ impl Collector {
                     key: format!("title:{title}"),
                     value: Some(title.clone()),
                     source_page: Some(page.clone()),
-                    sensitive_page: page_is_sensitive(page, sensitive),
+                    page: Some(title_context(title, page_context(page, sensitive))),
                     has_query: false,
                     deadline_ms: None,
+                    name_parts: Vec::new(),
+                    results_title: self.searches.values().any(|p| p == page),
                     variants: text_variants(title, false),
                 },
             );
@@ -411,12 +462,117 @@ impl Collector {
             patterns = matcher.pattern_count(),
             "canaries collected"
         );
+        let related = related_pairs(&out);
         CanarySet {
             canaries: out,
             matcher,
             secret_values,
+            related,
         }
     }
+}
+
+/// The first and last name of a full name as canaries of their own, unless the identity already
+/// has a first- or last-name canary with that value.
+///
+/// Vendors hash name parts separately (Meta `ud[fn]`, `ud[ln]`; Google `fn0`, `ln0`): a hash of
+/// the first name alone is the first name leaving, and is reported as that, never as the full
+/// name. A full name sent whole still matches its own canary, which names the parts.
+fn name_parts(key: &str, value: &str, identity: &[Canary]) -> Vec<CanaryDef> {
+    let tokens: Vec<&str> = value.split_whitespace().collect();
+    let (Some(first), Some(last)) = (tokens.first(), tokens.last()) else {
+        return Vec::new();
+    };
+    if tokens.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (kind, part) in [(CanaryKind::FirstName, first), (CanaryKind::LastName, last)] {
+        let norm = normalise_name(part);
+        let declared = identity.iter().any(|c| {
+            c.kind == kind
+                && c.value
+                    .as_deref()
+                    .is_some_and(|v| normalise_name(v) == norm)
+        });
+        if declared || norm.is_empty() {
+            continue;
+        }
+        out.push(CanaryDef {
+            kind: DataKind::Identifier,
+            sub_kind: Some(kind.as_str().to_string()),
+            key: format!("{key}.{}", kind.as_str()),
+            value: Some(part.to_string()),
+            source_page: None,
+            page: None,
+            has_query: false,
+            deadline_ms: None,
+            name_parts: Vec::new(),
+            results_title: false,
+            variants: identity_variants(kind, part),
+        });
+    }
+    out
+}
+
+/// Text as it compares across kinds: lower case, percent-decoded, `+` as a space, spaces
+/// collapsed.
+fn comparable(text: &str) -> String {
+    let decoded = percent_encoding::percent_decode_str(&text.replace('+', " "))
+        .decode_utf8_lossy()
+        .to_lowercase();
+    decoded.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Pairs `(less specific, more specific)` of canaries whose values contain one another: when both
+/// match in the same channel of a request, they are one disclosure (a search phrase inside the
+/// results page's address, a typed email that is also the identity's email).
+///
+/// Only pairs with a specific kind (identifier and above) are compared, so the cost grows with
+/// identity values, typed values and searches times all canaries, not with pages squared. A page
+/// title only yields to a search when it is the title of the page that carries the search.
+fn related_pairs(canaries: &[CanaryDef]) -> HashSet<(usize, usize)> {
+    let texts: Vec<Option<String>> = canaries
+        .iter()
+        .map(|c| c.value.as_deref().map(comparable).filter(|v| v.len() >= 3))
+        .collect();
+    let mut out = HashSet::new();
+    for (hi, h) in canaries.iter().enumerate() {
+        if h.kind.specificity() < DataKind::Identifier.specificity() {
+            continue;
+        }
+        let Some(ht) = &texts[hi] else { continue };
+        for (lo, l) in canaries.iter().enumerate() {
+            // A part of a full name yields to the full name (equal kinds otherwise never do).
+            let part_of_name = !h.name_parts.is_empty()
+                && l.kind == DataKind::Identifier
+                && lo != hi
+                && l.name_parts.is_empty()
+                && matches!(l.sub_kind.as_deref(), Some("first_name" | "last_name"));
+            if l.kind.specificity() >= h.kind.specificity() && !part_of_name {
+                continue;
+            }
+            if l.kind == DataKind::PageTitle && !(h.kind == DataKind::SearchTerm && l.results_title)
+            {
+                continue;
+            }
+            let Some(lt) = &texts[lo] else { continue };
+            // A search phrase is inside a page address only through its query: "pain" in
+            // `/symptoms/chest-pain` is the symptom page, not the search.
+            let lt = if h.kind == DataKind::SearchTerm && l.kind == DataKind::UrlPath {
+                match lt.split_once('?') {
+                    Some((_, query)) => query,
+                    None => continue,
+                }
+            } else {
+                lt.as_str()
+            };
+            if lt.contains(ht.as_str()) || ht.contains(lt) {
+                out.insert((lo, hi));
+            }
+        }
+    }
+    out
 }
 
 fn search_canary(value: &str, page: Option<String>, typed: bool) -> CanaryDef {
@@ -426,9 +582,11 @@ fn search_canary(value: &str, page: Option<String>, typed: bool) -> CanaryDef {
         key: format!("search:{}", value.trim()),
         value: Some(value.trim().to_string()),
         source_page: page,
-        sensitive_page: true,
+        page: None,
         has_query: false,
         deadline_ms: None,
+        name_parts: Vec::new(),
+        results_title: false,
         variants: text_variants(value, typed),
     }
 }

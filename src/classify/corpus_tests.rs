@@ -99,6 +99,12 @@ struct Expect {
     severity: Option<String>,
     #[serde(default)]
     fate: Option<String>,
+    /// Canary keys the finding must list as matched by the same bytes (`also_matched`).
+    #[serde(default)]
+    also_matched: Option<Vec<String>>,
+    /// `canary` or `pattern`.
+    #[serde(default)]
+    confidence: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -117,9 +123,16 @@ struct Case {
     /// Data kinds that must not appear (beyond an exact list).
     #[serde(default)]
     forbid_kinds: Vec<String>,
+    /// Canary keys that must not appear in any finding (a full name when only a part left).
+    #[serde(default)]
+    forbid_canaries: Vec<String>,
     /// A negative control: no finding at all.
     #[serde(default)]
     negative: bool,
+    /// A negative control for canaries only: no canary finding; pattern findings (values
+    /// recognised by their form) may be expected.
+    #[serde(default)]
+    negative_canaries: bool,
     /// In-memory secrets for this case.
     #[serde(default)]
     secrets: BTreeMap<String, String>,
@@ -304,6 +317,64 @@ fn matches(e: &Expect, f: &crate::classify::Finding) -> bool {
             "delivered" => f.fate.is_delivered(),
             _ => !f.fate.is_delivered(),
         })
+        && e.confidence.as_ref().is_none_or(|c| {
+            let got = if f.confidence.is_canary() {
+                "canary"
+            } else {
+                "pattern"
+            };
+            got == c
+        })
+        && e.also_matched.as_ref().is_none_or(|keys| {
+            keys.iter()
+                .all(|k| f.also_matched.iter().any(|a| &a.canary == k))
+        })
+}
+
+/// Lower case, percent-decoded, `+` as space: how two findings' values are compared.
+fn comparable(v: &str) -> String {
+    percent_encoding::percent_decode_str(&v.replace('+', " "))
+        .decode_utf8_lossy()
+        .to_lowercase()
+}
+
+/// One disclosure, one finding: no two findings of one request and channel whose values contain
+/// one another (a search phrase and the page address it travelled in, a typed email and the
+/// identity email). Checked from the values alone, independently of how the engine decides.
+fn same_bytes_twice(a: &Analysis) -> Vec<String> {
+    let mut errors = Vec::new();
+    for (i, f) in a.findings.iter().enumerate() {
+        for g in &a.findings[i + 1..] {
+            if f.request_id != g.request_id || f.channel != g.channel || f.canary == g.canary {
+                continue;
+            }
+            let (Some(fv), Some(gv)) = (&f.value, &g.value) else {
+                continue;
+            };
+            let (fv, gv) = (comparable(fv), comparable(gv));
+            // A path without a query never holds a search (see `canary::related_pairs`).
+            let path_only = |k: &crate::classify::Finding| {
+                k.kind == crate::classify::DataKind::UrlPath && !k.canary.contains('?')
+            };
+            let search =
+                |k: &crate::classify::Finding| k.kind == crate::classify::DataKind::SearchTerm;
+            if (path_only(f) && search(g)) || (path_only(g) && search(f)) {
+                continue;
+            }
+            if fv.contains(&gv) || gv.contains(&fv) {
+                errors.push(format!(
+                    "same bytes reported twice in {} {}: {} {} and {} {}",
+                    f.request_id,
+                    f.channel,
+                    f.kind.as_str(),
+                    f.canary,
+                    g.kind.as_str(),
+                    g.canary
+                ));
+            }
+        }
+    }
+    errors
 }
 
 fn describe(a: &Analysis) -> String {
@@ -345,6 +416,9 @@ fn check(
         if !a.findings.iter().any(|f| matches(e, f)) {
             errors.push(format!("{name}: missing {e:?}\n found:\n{}", describe(a)));
         }
+    }
+    for e in same_bytes_twice(a) {
+        errors.push(format!("{name}: {e}\n{}", describe(a)));
     }
     for k in forbid {
         if a.findings.iter().any(|f| f.kind.as_str() == k) {
@@ -418,8 +492,104 @@ fn run_cases(sub: &str) -> (usize, BTreeSet<String>, Vec<String>) {
             case.negative,
             &case.forbid_kinds,
         ));
+        if case.negative_canaries {
+            for f in a.findings.iter().filter(|f| f.confidence.is_canary()) {
+                errors.push(format!(
+                    "{name}: canary finding in a canary negative: {f:?}"
+                ));
+            }
+        }
+        for key in &case.forbid_canaries {
+            if a.findings.iter().any(|f| &f.canary == key) {
+                errors.push(format!("{name}: forbidden canary {key}:\n{}", describe(&a)));
+            }
+        }
     }
     (files.len(), vendors_seen, errors)
+}
+
+/// Values recognised by their form are found without any canary, labelled `pattern`, and grouped
+/// apart; SSNs and card numbers are masked.
+#[test]
+fn patterns_are_found_without_canaries() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "undeclared personal data in a third-party beacon",
+        "requests": [
+            {"url": "https://px.unknownads.test/e", "method": "POST", "step": 10,
+             "body_json": {"contact": "other.person@example.org", "tel": "(617) 555-0199",
+                           "ssn": "078-05-1120", "cc": "4111 1111 1111 1111",
+                           "id": "550e8400-e29b-41d4-a716-446655440000", "ts": 1714557600000_u64}}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let mut got: Vec<(String, String)> = a
+        .findings
+        .iter()
+        .map(|f| {
+            assert!(!f.confidence.is_canary(), "{f:?}");
+            (f.canary.clone(), f.channel.clone())
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "pattern:email:other.person@example.org".into(),
+                "body:json:contact".into()
+            ),
+            (
+                "pattern:payment_card:••••1111".into(),
+                "body:json:cc".into()
+            ),
+            (
+                "pattern:phone:(617) 555-0199".into(),
+                "body:json:tel".into()
+            ),
+            ("pattern:ssn:••••1120".into(), "body:json:ssn".into()),
+        ],
+        "{}",
+        describe(&a)
+    );
+    assert!(a
+        .findings
+        .iter()
+        .all(|f| !f.evidence.as_deref().unwrap_or("").contains("078-05")));
+    assert!(a.groups.iter().all(|g| !g.confidence.is_canary()));
+}
+
+/// The vendor cases carry realistic ids, cookies, timestamps, cache-busters and UUIDs next to the
+/// canaries: none of them is a pattern finding.
+#[test]
+fn vendor_cases_have_no_pattern_findings() {
+    let base = journey();
+    let sigs = Signatures::bundled().unwrap();
+    let mut errors = Vec::new();
+    for path in case_files("vendors") {
+        let case: Case = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let opts = ClassifyOptions {
+            signatures: sigs.clone(),
+            secrets: case.secrets.clone(),
+            ..Default::default()
+        };
+        let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+        for f in a.findings.iter().filter(|f| !f.confidence.is_canary()) {
+            errors.push(format!(
+                "{}: {} {} {:?}",
+                path.display(),
+                f.canary,
+                f.channel,
+                f.evidence
+            ));
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
 }
 
 #[test]
@@ -702,4 +872,139 @@ fn masked_encoded_secrets_are_credentials_with_their_encoding() {
         .findings
         .iter()
         .all(|f| f.value.is_none() || f.kind != crate::classify::DataKind::Credential));
+}
+
+/// Name parts are reported as what left. With only a full name declared, a hash of its first name
+/// alone is a first-name finding (never the full name); the full name sent in clear is one finding
+/// naming both parts, not three.
+#[test]
+fn name_parts_are_reported_as_what_left() {
+    use sha2::{Digest, Sha256};
+    let mut base = journey();
+    if let Some(Record::Header(h)) = base.first_mut() {
+        h.journey
+            .identity
+            .retain(|c| c.key != "first_name" && c.key != "last_name");
+    }
+    let fn_hash = hex::encode(Sha256::digest(b"janelle"));
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "first-name hash, then the full name in clear",
+        "requests": [
+            {"url": format!("https://www.facebook.com/tr/?id=1&ev=Lead&ud[fn]={fn_hash}"), "step": 10},
+            {"url": "https://px.unknownads.test/p?n=Janelle%20Okafor", "step": 10}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let meta: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.domain == "facebook.com")
+        .collect();
+    assert_eq!(meta.len(), 1, "{}", describe(&a));
+    assert_eq!(meta[0].canary, "name.first_name");
+    assert_eq!(meta[0].sub_kind.as_deref(), Some("first_name"));
+    assert!(meta[0].name_parts.is_empty());
+    let clear: Vec<_> = a
+        .findings
+        .iter()
+        .filter(|f| f.domain == "unknownads.test")
+        .collect();
+    assert_eq!(clear.len(), 1, "{}", describe(&a));
+    assert_eq!(clear[0].canary, "name");
+    assert_eq!(clear[0].name_parts, vec!["first_name", "last_name"]);
+}
+
+/// A typed value sent on keystrokes before submit is form input, not also an identifier; after
+/// the form was submitted, the same value is the identifier.
+#[test]
+fn typed_value_before_submit_is_form_input_only() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "email typed (step 6), sent before and after submit (step 9)",
+        "requests": [
+            {"url": "https://px.unknownads.test/k?v=jane.q.patient%40gmail.com", "step": 6},
+            {"url": "https://px.unknownads.test/k?v=jane.q.patient%40gmail.com", "step": 10}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let kinds: Vec<(usize, &str, &str)> = a
+        .findings
+        .iter()
+        .map(|f| (f.step, f.kind.as_str(), f.canary.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (6, "form_input", "input:#email"),
+            (10, "identifier", "email")
+        ],
+        "{}",
+        describe(&a)
+    );
+    assert_eq!(a.findings[0].also_matched[0].canary, "email");
+}
+
+/// A home-page visit whose trackers send only the home URL, the home page's title, the hospital's
+/// name and random ids passes the default policy: the findings are recorded (severity info, with
+/// the model's reason) but are not violations. Sensitive pages that no scenario declared — a
+/// portal dashboard, a doctor search by condition — are still reported and still violate.
+#[test]
+fn general_pages_are_recorded_and_sensitive_pages_still_violate() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "home page only, then undeclared sensitive pages",
+        "requests": [
+            {"url": "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fwww.mercy-health.test%2F&cd[title]=Mercy%20Health%20%E2%80%93%20Home&cd[org]=Mercy%20Health&fbp=fb.1.1714557600.987654321", "step": 0},
+            {"url": "https://www.google-analytics.com/g/collect?v=2&tid=G-X&cid=1234.5678&dl=https%3A%2F%2Fwww.mercy-health.test%2F&dt=Mercy%20Health%20%E2%80%93%20Home&_p=98231", "step": 0},
+            {"url": "https://www.mercy-health.test/portal/dashboard", "resource_type": "Document", "step": 10,
+             "page_url": "https://www.mercy-health.test/portal/dashboard"},
+            {"url": "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fwww.mercy-health.test%2Fportal%2Fdashboard", "step": 10,
+             "page_url": "https://www.mercy-health.test/portal/dashboard"},
+            {"url": "https://www.mercy-health.test/find-a-doctor?condition=hiv-prep", "resource_type": "Document", "step": 10,
+             "page_url": "https://www.mercy-health.test/find-a-doctor?condition=hiv-prep"},
+            {"url": "https://www.facebook.com/tr/?id=1&ev=PageView&dl=https%3A%2F%2Fwww.mercy-health.test%2Ffind-a-doctor%3Fcondition%3Dhiv-prep", "step": 10,
+             "page_url": "https://www.mercy-health.test/find-a-doctor?condition=hiv-prep"}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let policy = crate::report::Policy::default();
+    let home: Vec<_> = a.findings.iter().filter(|f| f.step == 0).collect();
+    assert!(!home.is_empty(), "{}", describe(&a));
+    for f in &home {
+        assert_eq!(f.severity, crate::classify::Severity::Info, "{f:?}");
+        assert_eq!(
+            policy.decide(f),
+            crate::report::policy::Decision::BelowThreshold
+        );
+        let ctx = f.page_context.as_ref().unwrap();
+        assert!(ctx.reason.contains("home page"), "{ctx:?}");
+    }
+    for page in [
+        "page:/portal/dashboard",
+        "page:/find-a-doctor?condition=hiv-prep",
+    ] {
+        let f = a
+            .findings
+            .iter()
+            .find(|f| f.canary == page && f.domain == "facebook.com")
+            .unwrap_or_else(|| panic!("{page} not reported:\n{}", describe(&a)));
+        assert_eq!(f.severity, crate::classify::Severity::High, "{f:?}");
+        assert_eq!(policy.decide(f), crate::report::policy::Decision::Violation);
+        assert!(f.rule.as_deref().is_some_and(|r| r.starts_with("HIPAA:")));
+    }
 }

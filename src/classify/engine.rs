@@ -12,10 +12,13 @@ use crate::capture::record::{
     CaptureSummary, Fate, Initiator, JourneyInfo, WebSocketRecord, WsFrameRecord,
 };
 use crate::classify::canary::CanarySet;
-use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, ThirdParty};
+use crate::classify::finding::{
+    AlsoMatched, Analysis, Confidence, DataKind, Finding, FindingGroup, ThirdParty,
+};
 use crate::classify::party::{registrable_domain, url_host, Parties};
-use crate::classify::scan::{ScanHit, Scanner};
-use crate::classify::severity::{page_is_sensitive, severity};
+use crate::classify::patterns::PatternKind;
+use crate::classify::scan::{PatternHit, ScanHit, Scanner};
+use crate::classify::severity::{judge, page_context, Facts, PageContext};
 use crate::classify::signatures::{HostSignatures, Meaning, Signatures, VendorMatch};
 use crate::classify::view::{InitiatorView, RequestView};
 use crate::classify::ClassifyOptions;
@@ -90,7 +93,14 @@ pub struct Engine<'a> {
     group_index: HashMap<String, HashMap<usize, usize>>,
     parties_seen: BTreeMap<String, PartyEntry>,
     requests_analyzed: usize,
+    /// Page URL → its severity context (see [`Engine::origin_context`]).
+    page_contexts: HashMap<String, PageContext>,
+    /// Domain × pattern key → index into `groups`.
+    pattern_groups: HashMap<(String, String), usize>,
 }
+
+/// Most distinct pattern values grouped (a HAR full of distinct e-mails stays bounded).
+const MAX_PATTERN_GROUPS: usize = 10_000;
 
 impl<'a> Engine<'a> {
     pub fn new(
@@ -122,6 +132,8 @@ impl<'a> Engine<'a> {
             group_index: HashMap::new(),
             parties_seen: BTreeMap::new(),
             requests_analyzed: 0,
+            page_contexts: HashMap::new(),
+            pattern_groups: HashMap::new(),
         }
     }
 
@@ -161,6 +173,7 @@ impl<'a> Engine<'a> {
             };
             self.scanner.scan_url(&hop.url);
             let hits = self.scanner.take();
+            let found = self.scanner.take_patterns();
             let origin = Origin {
                 url: &hop.url,
                 request_id: &r.id,
@@ -176,7 +189,7 @@ impl<'a> Engine<'a> {
                 .signatures
                 .match_path(&self.opts.signatures, url_path(&hop.url));
             self.count(&info, vendor, hop.url.len() as u64, 1, 0);
-            self.emit(hits, &info, vendor, &origin);
+            self.emit(hits, found, &info, vendor, &origin);
         }
         let Some(info) = self.third_party(&r.url) else {
             return;
@@ -200,6 +213,7 @@ impl<'a> Engine<'a> {
             );
         }
         let hits = scanner.take();
+        let found = scanner.take_patterns();
         let vendor = info
             .signatures
             .match_path(&self.opts.signatures, url_path(&r.url));
@@ -231,7 +245,7 @@ impl<'a> Engine<'a> {
             page_url: &r.page_url,
             initiator: r.initiator,
         };
-        self.emit(hits, &info, vendor, &origin);
+        self.emit(hits, found, &info, vendor, &origin);
     }
 
     pub fn websocket(&mut self, w: &WebSocketRecord) {
@@ -244,6 +258,7 @@ impl<'a> Engine<'a> {
         scanner.scan_url(&w.url);
         scanner.scan_headers(&w.headers);
         let hits = scanner.take();
+        let found = scanner.take_patterns();
         let vendor = info
             .signatures
             .match_path(&self.opts.signatures, url_path(&w.url));
@@ -259,7 +274,7 @@ impl<'a> Engine<'a> {
             page_url: &w.page_url,
             initiator: InitiatorView::Parsed(&w.initiator),
         };
-        self.emit(hits, &info, vendor, &origin);
+        self.emit(hits, found, &info, vendor, &origin);
     }
 
     pub fn ws_frame(&mut self, f: &WsFrameRecord) {
@@ -270,6 +285,7 @@ impl<'a> Engine<'a> {
         let scanner = &mut self.scanner;
         scanner.scan_body(&f.payload.bytes(), None, None, "ws-frame");
         let hits = scanner.take();
+        let found = scanner.take_patterns();
         let vendor = info
             .signatures
             .match_path(&self.opts.signatures, url_path(&f.url));
@@ -290,7 +306,21 @@ impl<'a> Engine<'a> {
             page_url: &f.page_url,
             initiator: InitiatorView::Parsed(&initiator),
         };
-        self.emit(hits, &info, vendor, &origin);
+        self.emit(hits, found, &info, vendor, &origin);
+    }
+
+    /// What the severity model makes of the page open when a request left (cached: a journey has
+    /// few pages and a capture sends thousands of requests from each).
+    fn origin_context(&mut self, page_url: &str) -> PageContext {
+        if let Some(c) = self.page_contexts.get(page_url) {
+            return c.clone();
+        }
+        let c = page_context(page_url, &self.journey.sensitive_pages);
+        if self.page_contexts.len() >= 4096 {
+            self.page_contexts.clear();
+        }
+        self.page_contexts.insert(page_url.to_string(), c.clone());
+        c
     }
 
     /// The inventory entry of `domain`, created on first sight.
@@ -332,25 +362,47 @@ impl<'a> Engine<'a> {
     fn emit(
         &mut self,
         hits: Vec<ScanHit>,
+        found: Vec<PatternHit>,
         info: &HostInfo,
         vendor: Option<VendorMatch<'_>>,
         origin: &Origin<'_>,
     ) {
+        if !found.is_empty() {
+            self.emit_patterns(&hits, found, info, vendor, origin);
+        }
         if hits.is_empty() {
             return;
         }
         let initiator = origin.initiator.resolve();
-        for hit in hits {
-            let Some(c) = self.set.canaries.get(hit.canary) else {
+        let set = self.set;
+        let hits: Vec<ScanHit> = hits
+            .into_iter()
+            .filter(|hit| {
+                set.canaries.get(hit.canary).is_some_and(|c| {
+                    !(c.kind == DataKind::FormInput
+                        && c.deadline_ms.is_some_and(|d| origin.time_ms >= d))
+                })
+            })
+            .collect();
+        let mut also = one_disclosure_one_finding(set, &hits);
+        for (i, hit) in hits.into_iter().enumerate() {
+            let Some(also_matched) = also.get_mut(i).and_then(Option::take) else {
                 continue;
             };
-            if c.kind == DataKind::FormInput && c.deadline_ms.is_some_and(|d| origin.time_ms >= d) {
+            let Some(c) = set.canaries.get(hit.canary) else {
                 continue;
-            }
-            let page_sensitive = match c.kind {
-                DataKind::UrlPath | DataKind::PageTitle => c.sensitive_page,
-                _ => page_is_sensitive(origin.page_url, &self.journey.sensitive_pages),
             };
+            let page = match (&c.page, c.kind) {
+                (Some(p), DataKind::UrlPath | DataKind::PageTitle) => p.clone(),
+                _ => self.origin_context(origin.page_url),
+            };
+            let judgement = judge(
+                &self.opts.regimes,
+                Facts {
+                    kind: c.kind,
+                    page: &page,
+                },
+            );
             let meaning = parameter_meaning(vendor, &hit.channel);
             self.party(&info.domain).kinds.insert(c.kind);
             let finding = Finding {
@@ -365,7 +417,7 @@ impl<'a> Engine<'a> {
                 channel: hit.channel,
                 parameter_meaning: meaning.map(|m| m.describe().to_string()),
                 encoding: hit.encoding,
-                severity: severity(c.kind, page_sensitive, c.has_query),
+                severity: judgement.severity,
                 step: origin.step,
                 step_label: self
                     .step_labels
@@ -383,10 +435,129 @@ impl<'a> Engine<'a> {
                 initiator_url: initiator.url.clone(),
                 stack: initiator.stack.clone(),
                 evidence: Some(hit.evidence),
+                also_matched,
+                name_parts: c.name_parts.clone(),
+                page_context: Some(page),
+                regime: Some(judgement.regime),
+                rule: Some(judgement.rule),
+                confidence: Confidence::Canary,
             };
             self.add_to_group(hit.canary, &finding);
             self.pending.push(finding);
         }
+    }
+
+    /// Findings for values recognised by their form, labelled `pattern`. A channel where a canary
+    /// already matched keeps the canary finding (it says exactly what left); a bare hash only
+    /// counts in a parameter the signature names as hashed personal data.
+    fn emit_patterns(
+        &mut self,
+        hits: &[ScanHit],
+        found: Vec<PatternHit>,
+        info: &HostInfo,
+        vendor: Option<VendorMatch<'_>>,
+        origin: &Origin<'_>,
+    ) {
+        let initiator = origin.initiator.resolve();
+        for p in found {
+            let meaning = parameter_meaning(vendor, &p.channel);
+            let sub_kind = match p.kind {
+                PatternKind::HashedIdentifier => match meaning {
+                    Some(Meaning::HashedEmail) => "hashed_email",
+                    Some(Meaning::HashedPhone) => "hashed_phone",
+                    Some(Meaning::HashedName) => "hashed_name",
+                    Some(Meaning::HashedPii) => "hashed_pii",
+                    _ => continue,
+                },
+                k => k.as_str(),
+            };
+            let canary_here = hits.iter().any(|h| {
+                h.channel == p.channel
+                    && self.set.canaries.get(h.canary).is_some_and(|c| {
+                        c.kind != DataKind::UrlPath && c.kind != DataKind::PageTitle
+                    })
+            });
+            if canary_here {
+                continue;
+            }
+            let page = self.origin_context(origin.page_url);
+            let judgement = judge(
+                &self.opts.regimes,
+                Facts {
+                    kind: DataKind::Identifier,
+                    page: &page,
+                },
+            );
+            let key = match p.kind {
+                // A hash is long and unreadable: its first characters name it well enough.
+                PatternKind::HashedIdentifier => format!(
+                    "pattern:{sub_kind}:{}",
+                    p.value.chars().take(16).collect::<String>()
+                ),
+                _ => format!("pattern:{sub_kind}:{}", p.value),
+            };
+            self.party(&info.domain).kinds.insert(DataKind::Identifier);
+            let finding = Finding {
+                kind: DataKind::Identifier,
+                sub_kind: Some(sub_kind.to_string()),
+                canary: key.clone(),
+                value: Some(p.value),
+                source_page: None,
+                domain: info.domain.clone(),
+                host: info.host.clone(),
+                vendor: vendor.map(|v| v.vendor.id.clone()),
+                channel: p.channel,
+                parameter_meaning: meaning.map(|m| m.describe().to_string()),
+                encoding: p.encoding,
+                severity: judgement.severity,
+                step: origin.step,
+                step_label: self
+                    .step_labels
+                    .get(&origin.step)
+                    .cloned()
+                    .unwrap_or_default(),
+                page_url: origin.page_url.to_string(),
+                request_id: match origin.hop {
+                    Some(i) => format!("{}~{i}", origin.request_id),
+                    None => origin.request_id.to_string(),
+                },
+                request_url: origin.url.to_string(),
+                method: origin.method.to_string(),
+                fate: origin.fate.clone(),
+                initiator_url: initiator.url.clone(),
+                stack: initiator.stack.clone(),
+                evidence: Some(p.evidence),
+                also_matched: Vec::new(),
+                name_parts: Vec::new(),
+                page_context: Some(page),
+                regime: Some(judgement.regime),
+                rule: Some(judgement.rule),
+                confidence: Confidence::Pattern,
+            };
+            self.add_to_pattern_group(key, &finding);
+            self.pending.push(finding);
+        }
+    }
+
+    /// [`Engine::add_to_group`] for pattern findings, which have no canary index: grouped by
+    /// domain × key, apart from canary findings.
+    fn add_to_pattern_group(&mut self, key: String, f: &Finding) {
+        let index = self.emitted;
+        self.emitted += 1;
+        let slot = match self.pattern_groups.get(&(f.domain.clone(), key.clone())) {
+            Some(&slot) => slot,
+            None => {
+                if self.pattern_groups.len() >= MAX_PATTERN_GROUPS {
+                    // Bounded memory: past this many distinct values, later ones join no group.
+                    return;
+                }
+                self.groups.push(FindingGroup::for_finding(f, index));
+                self.pattern_groups
+                    .insert((f.domain.clone(), key), self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        self.groups[slot].add(f);
     }
 
     /// Counts `f` (the `emitted`-th finding) into its domain × kind × canary group.
@@ -480,6 +651,61 @@ impl<'a> Engine<'a> {
             requests_analyzed: self.requests_analyzed,
         }
     }
+}
+
+/// Which hits of one request are findings: `Some(less specific canaries the same bytes matched)`
+/// for a finding, `None` for a hit that is part of a more specific one.
+///
+/// Two hits in the same channel whose canaries contain one another (see
+/// [`CanarySet::shadows`]) are one disclosure; the most specific kind wins, and the other is
+/// listed in its evidence. A chain (url_path → identifier → form input) ends at the most specific.
+fn one_disclosure_one_finding(set: &CanarySet, hits: &[ScanHit]) -> Vec<Option<Vec<AlsoMatched>>> {
+    let mut out: Vec<Option<Vec<AlsoMatched>>> = vec![Some(Vec::new()); hits.len()];
+    if hits.len() < 2 || set.related.is_empty() {
+        return out;
+    }
+    let spec = |i: usize| set.kind(hits[i].canary).specificity();
+    // The hit that shadows hit `i` directly: the most specific related one in the same channel.
+    let above = |i: usize| {
+        (0..hits.len())
+            .filter(|&j| {
+                j != i
+                    && hits[j].channel == hits[i].channel
+                    && set.shadows(hits[j].canary, hits[i].canary)
+            })
+            .max_by_key(|&j| spec(j))
+    };
+    let mut winner: Vec<Option<usize>> = vec![None; hits.len()];
+    for (i, w) in winner.iter_mut().enumerate() {
+        let mut top = i;
+        // Specificity rises along the chain (a name part yielding to its full name is the one
+        // step at equal specificity), so it ends within a few steps; the bound is a safeguard.
+        for _ in 0..8 {
+            match above(top) {
+                Some(j) => top = j,
+                None => break,
+            }
+        }
+        if top != i {
+            *w = Some(top);
+        }
+    }
+    for (i, w) in winner.iter().enumerate() {
+        let Some(top) = *w else { continue };
+        out[i] = None;
+        let Some(c) = set.canaries.get(hits[i].canary) else {
+            continue;
+        };
+        if let Some(list) = out.get_mut(top).and_then(Option::as_mut) {
+            if !list.iter().any(|a| a.canary == c.key && a.kind == c.kind) {
+                list.push(AlsoMatched {
+                    kind: c.kind,
+                    canary: c.key.clone(),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The host of an ordinary `scheme://host[:port]/…` URL without a full parse; `None` for anything

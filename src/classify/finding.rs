@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::capture::record::{Fate, StackFrame};
+use crate::classify::severity::{PageContext, Regime};
 
 /// The kind of user data that reached a third party.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -26,6 +27,19 @@ pub enum DataKind {
 }
 
 impl DataKind {
+    /// How specific a kind is: when the same bytes match canaries of several kinds, the most
+    /// specific one is the finding (credential, then form input, then search term, then
+    /// identifier, then page address and title).
+    pub fn specificity(self) -> u8 {
+        match self {
+            DataKind::Credential => 5,
+            DataKind::FormInput => 4,
+            DataKind::SearchTerm => 3,
+            DataKind::Identifier => 2,
+            DataKind::UrlPath | DataKind::PageTitle => 1,
+        }
+    }
+
     pub const ALL: [DataKind; 6] = [
         DataKind::UrlPath,
         DataKind::SearchTerm,
@@ -63,6 +77,9 @@ impl DataKind {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
+    /// Not health information under any regime (a general page's address or title): recorded and
+    /// shown, never a violation under the default policy.
+    Info,
     Low,
     Medium,
     High,
@@ -72,6 +89,7 @@ pub enum Severity {
 impl Severity {
     pub fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
             Severity::Low => "low",
             Severity::Medium => "medium",
             Severity::High => "high",
@@ -131,6 +149,52 @@ pub struct Finding {
     /// `[[` and `]]`. Secrets are masked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<String>,
+    /// Other canaries the same bytes matched, less specific than this finding's kind (the page
+    /// address a search term travelled inside, the identifier a typed value also is). One
+    /// disclosure is one finding: these are evidence, never findings of their own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_matched: Vec<AlsoMatched>,
+    /// For a full name: the parts that left with it (`first_name`, `last_name`), so a reader
+    /// sees one finding naming the parts instead of three.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub name_parts: Vec<String>,
+    /// What the severity model made of the page (the page the value is, for addresses and
+    /// titles; the page open when it left, otherwise), and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_context: Option<PageContext>,
+    /// The regime whose rule gave the severity, and that rule in one sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regime: Option<Regime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// `canary` (a declared or journey value matched) or `pattern` (recognised by its form:
+    /// an e-mail, phone, SSN or card number, or a hash in a hashed-identifier parameter).
+    #[serde(default, skip_serializing_if = "Confidence::is_canary")]
+    pub confidence: Confidence,
+}
+
+/// How a finding was made.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    /// A known value (identity, page, title, search, typed text) matched.
+    #[default]
+    Canary,
+    /// A value recognised by its form alone.
+    Pattern,
+}
+
+impl Confidence {
+    pub fn is_canary(&self) -> bool {
+        *self == Confidence::Canary
+    }
+}
+
+/// A less specific canary matched by the same bytes as a finding (see [`Finding::also_matched`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AlsoMatched {
+    pub kind: DataKind,
+    pub canary: String,
 }
 
 impl Finding {
@@ -175,6 +239,9 @@ pub struct FindingGroup {
     pub steps: Vec<usize>,
     /// Index into the full findings list of the first occurrence.
     pub first: usize,
+    /// Pattern groups are kept apart from canary groups (see [`Finding::confidence`]).
+    #[serde(default, skip_serializing_if = "Confidence::is_canary")]
+    pub confidence: Confidence,
 }
 
 impl FindingGroup {
@@ -196,6 +263,7 @@ impl FindingGroup {
             encodings: Vec::new(),
             steps: Vec::new(),
             first,
+            confidence: f.confidence,
         }
     }
 

@@ -131,8 +131,16 @@ impl Matcher {
 
     /// All accepted matches in `hay`, appended to `out`. A match contained in a longer match of the
     /// same data kind is dropped (a page path inside a longer page URL, a truncated value inside the
-    /// whole one, a first name inside the full name), and so is a search term inside a page title.
-    pub fn find(&self, hay: &[u8], kind_of: impl Fn(usize) -> DataKind, out: &mut Vec<Hit>) {
+    /// whole one, a first name inside the full name), and so is a search term inside a page title
+    /// for which `plain_title` is true (a title that merely shares words with a search; a results
+    /// page's title gives way to the search instead, see `CanarySet::related`).
+    pub fn find(
+        &self,
+        hay: &[u8],
+        kind_of: impl Fn(usize) -> DataKind,
+        plain_title: impl Fn(usize) -> bool,
+        out: &mut Vec<Hit>,
+    ) {
         let Some(ac) = &self.ac else { return };
         if (hay.len() <= WORD_LOOKUP_MAX || !self.long_words) && all_alphanumeric(hay) {
             self.find_word(hay, out);
@@ -166,7 +174,10 @@ impl Matcher {
                         && o.end >= h.end
                         && ((ok == hk && (longer(o) || (o.canary == h.canary && j < i)))
                             // Words of a search that also appear in a leaked title are the title.
-                            || (hk == DataKind::SearchTerm && ok == DataKind::PageTitle && longer(o)))
+                            || (hk == DataKind::SearchTerm
+                                && ok == DataKind::PageTitle
+                                && longer(o)
+                                && plain_title(o.canary)))
                 });
                 if !shadowed {
                     out.push(*h);
@@ -264,7 +275,7 @@ mod tests {
 
     fn run(m: &Matcher, kinds: &[DataKind], hay: &str) -> Vec<(usize, String)> {
         let mut out = Vec::new();
-        m.find(hay.as_bytes(), |c| kinds[c], &mut out);
+        m.find(hay.as_bytes(), |c| kinds[c], |_| true, &mut out);
         out.iter()
             .map(|h| (h.canary, hay[h.start..h.end].to_string()))
             .collect()

@@ -19,6 +19,7 @@ pub mod identity;
 mod light;
 pub mod matcher;
 pub mod party;
+pub mod patterns;
 pub mod scan;
 pub mod severity;
 pub mod signatures;
@@ -41,7 +42,9 @@ use crate::capture::record::{CaptureSummary, Record, WsFrameRecord};
 use canary::Collector;
 use engine::Engine;
 pub use entities::{EntityError, EntityMap};
-pub use finding::{Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
+pub use finding::{
+    AlsoMatched, Analysis, Confidence, DataKind, Finding, FindingGroup, Severity, ThirdParty,
+};
 pub use identity::{load_identity, IdentityError, IdentityFile};
 pub use signatures::{SignatureError, Signatures};
 use view::RequestView;
@@ -56,6 +59,8 @@ pub struct ClassifyOptions {
     pub secrets: BTreeMap<String, String>,
     /// Told how far the reading of a capture file has got (long captures take seconds).
     pub progress: ProgressHook,
+    /// The regimes findings are sized under (the policy's `regimes`); empty means HIPAA.
+    pub regimes: Vec<severity::Regime>,
 }
 
 /// A progress callback for [`analyze_capture`]: `(pass, bytes read, file size)`, pass 1 or 2.

@@ -12,6 +12,7 @@ use crate::capture::record::Header;
 use crate::classify::canary::CanarySet;
 use crate::classify::decode;
 use crate::classify::matcher::Hit;
+use crate::classify::patterns::{self, PatternKind, PatternMatch};
 
 /// How many decoding layers deep values are followed.
 pub const MAX_LAYERS: usize = 3;
@@ -24,6 +25,17 @@ pub const MASK: &str = "••••••";
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanHit {
     pub canary: usize,
+    pub channel: String,
+    pub encoding: Vec<String>,
+    pub evidence: String,
+}
+
+/// A value recognised by its form (see [`crate::classify::patterns`]), in one channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatternHit {
+    pub kind: PatternKind,
+    /// The value as found (SSNs and cards: as reports may show them, masked).
+    pub value: String,
     pub channel: String,
     pub encoding: Vec<String>,
     pub evidence: String,
@@ -57,6 +69,11 @@ pub struct Scanner<'c> {
     /// Matches accepted so far (before de-duplication): tells whether a search found anything.
     found: usize,
     quiet: QuietHeaders,
+    /// Values recognised by their form since the last [`Scanner::take_patterns`], one per
+    /// kind × value × channel (the least encoded).
+    pattern_hits: Vec<PatternHit>,
+    pattern_seen: HashMap<(PatternKind, String, String), usize>,
+    pattern_buf: Vec<PatternMatch>,
 }
 
 /// Headers (name → values) already searched and found to hold no canary, up to a byte budget.
@@ -105,6 +122,9 @@ impl<'c> Scanner<'c> {
             inflater: decode::Inflater::default(),
             found: 0,
             quiet: QuietHeaders::default(),
+            pattern_hits: Vec::new(),
+            pattern_seen: HashMap::new(),
+            pattern_buf: Vec::new(),
         }
     }
 
@@ -112,6 +132,77 @@ impl<'c> Scanner<'c> {
     pub fn take(&mut self) -> Vec<ScanHit> {
         self.seen.clear();
         std::mem::take(&mut self.hits)
+    }
+
+    /// The values recognised by their form since the last call.
+    pub fn take_patterns(&mut self) -> Vec<PatternHit> {
+        self.pattern_seen.clear();
+        std::mem::take(&mut self.pattern_hits)
+    }
+
+    /// Looks for personal data by its form in one searched value (see [`patterns`]).
+    fn search_patterns(&mut self, data: &[u8], chan: Chan<'_>) {
+        let param = chan
+            .path
+            .rsplit([':', '.'])
+            .next()
+            .filter(|p| !p.is_empty())
+            .unwrap_or(chan.prefix);
+        let mut buf = std::mem::take(&mut self.pattern_buf);
+        buf.clear();
+        patterns::find(data, param, &mut buf);
+        if patterns::looks_like_hash(data) {
+            let t = data.trim_ascii();
+            let start = data.len() - data.trim_ascii_start().len();
+            buf.push(PatternMatch {
+                kind: PatternKind::HashedIdentifier,
+                start,
+                end: start + t.len(),
+            });
+        }
+        if buf.is_empty() {
+            self.pattern_buf = buf;
+            return;
+        }
+        let channel = chan.render();
+        for m in &buf {
+            let Some(raw) = data.get(m.start..m.end) else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(raw).into_owned();
+            let value = patterns::display(m.kind, &text);
+            let depth = self.chain.len();
+            let key = (m.kind, value.clone(), channel.clone());
+            let existing = self.pattern_seen.get(&key).copied();
+            if existing.is_some_and(|i| self.pattern_hits[i].encoding.len() <= depth) {
+                continue;
+            }
+            let hit = Hit {
+                canary: usize::MAX,
+                labels: 0,
+                start: m.start,
+                end: m.end,
+            };
+            let mut evidence = excerpt(data, &hit, self.set);
+            if m.kind.masked() {
+                evidence = evidence.replace(&text, &value);
+            }
+            let found = PatternHit {
+                kind: m.kind,
+                value,
+                channel: channel.clone(),
+                encoding: self.chain.iter().map(|s| s.to_string()).collect(),
+                evidence,
+            };
+            match existing {
+                Some(i) => self.pattern_hits[i] = found,
+                None => {
+                    self.pattern_seen.insert(key, self.pattern_hits.len());
+                    self.pattern_hits.push(found);
+                }
+            }
+        }
+        self.pattern_buf = buf;
     }
 
     /// URL: path segments, matrix parameters, query, fragment.
@@ -529,10 +620,12 @@ impl<'c> Scanner<'c> {
         chan: Chan<'_>,
         keep: impl Fn(&Hit, crate::classify::finding::DataKind) -> bool,
     ) {
+        self.search_patterns(data, chan);
         self.buf.clear();
         let set = self.set;
         let mut buf = std::mem::take(&mut self.buf);
-        set.matcher.find(data, |c| set.kind(c), &mut buf);
+        set.matcher
+            .find(data, |c| set.kind(c), |c| set.plain_title(c), &mut buf);
         let mut channel: Option<String> = None;
         for hit in buf.iter().filter(|h| keep(h, set.kind(h.canary))) {
             self.found += 1;

@@ -184,6 +184,98 @@ pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
     ((1..=12).contains(&m) && (1..=31).contains(&d) && y > 1000).then_some((y, m, d))
 }
 
+/// US states (and DC, territories) by name → two-letter postal code, lower case. A value that
+/// already is a code is returned as it is.
+pub fn us_state_code(norm: &str) -> Option<&'static str> {
+    const STATES: &[(&str, &str)] = &[
+        ("alabama", "al"),
+        ("alaska", "ak"),
+        ("arizona", "az"),
+        ("arkansas", "ar"),
+        ("california", "ca"),
+        ("colorado", "co"),
+        ("connecticut", "ct"),
+        ("delaware", "de"),
+        ("district of columbia", "dc"),
+        ("florida", "fl"),
+        ("georgia", "ga"),
+        ("hawaii", "hi"),
+        ("idaho", "id"),
+        ("illinois", "il"),
+        ("indiana", "in"),
+        ("iowa", "ia"),
+        ("kansas", "ks"),
+        ("kentucky", "ky"),
+        ("louisiana", "la"),
+        ("maine", "me"),
+        ("maryland", "md"),
+        ("massachusetts", "ma"),
+        ("michigan", "mi"),
+        ("minnesota", "mn"),
+        ("mississippi", "ms"),
+        ("missouri", "mo"),
+        ("montana", "mt"),
+        ("nebraska", "ne"),
+        ("nevada", "nv"),
+        ("new hampshire", "nh"),
+        ("new jersey", "nj"),
+        ("new mexico", "nm"),
+        ("new york", "ny"),
+        ("north carolina", "nc"),
+        ("north dakota", "nd"),
+        ("ohio", "oh"),
+        ("oklahoma", "ok"),
+        ("oregon", "or"),
+        ("pennsylvania", "pa"),
+        ("rhode island", "ri"),
+        ("south carolina", "sc"),
+        ("south dakota", "sd"),
+        ("tennessee", "tn"),
+        ("texas", "tx"),
+        ("utah", "ut"),
+        ("vermont", "vt"),
+        ("virginia", "va"),
+        ("washington", "wa"),
+        ("west virginia", "wv"),
+        ("wisconsin", "wi"),
+        ("wyoming", "wy"),
+        ("puerto rico", "pr"),
+        ("guam", "gu"),
+        ("virgin islands", "vi"),
+    ];
+    STATES
+        .iter()
+        .find(|(name, code)| *name == norm || *code == norm)
+        .map(|(_, code)| *code)
+}
+
+/// A country name or code → ISO 3166-1 alpha-2, lower case. Only common spellings are known;
+/// give the two-letter code for any other country.
+pub fn country_code(norm: &str) -> Option<String> {
+    const NAMES: &[(&str, &str)] = &[
+        ("united states", "us"),
+        ("united states of america", "us"),
+        ("usa", "us"),
+        ("canada", "ca"),
+        ("mexico", "mx"),
+        ("united kingdom", "gb"),
+        ("uk", "gb"),
+        ("great britain", "gb"),
+        ("germany", "de"),
+        ("france", "fr"),
+        ("ireland", "ie"),
+        ("australia", "au"),
+        ("india", "in"),
+    ];
+    if norm.len() == 2 && norm.bytes().all(|b| b.is_ascii_lowercase()) {
+        return Some(norm.to_string());
+    }
+    NAMES
+        .iter()
+        .find(|(name, _)| *name == norm)
+        .map(|(_, code)| code.to_string())
+}
+
 /// All forms of an identity canary.
 pub fn identity_variants(kind: CanaryKind, value: &str) -> Vec<Variant> {
     let raw = value.trim();
@@ -238,19 +330,8 @@ pub fn identity_variants(kind: CanaryKind, value: &str) -> Vec<Variant> {
                     text: joined,
                 });
             }
-            if kind == CanaryKind::Name {
-                let tokens: Vec<&str> = norm.split(' ').collect();
-                if tokens.len() >= 2 {
-                    hashes.push(HashInput {
-                        name: "first-name",
-                        text: tokens[0].to_string(),
-                    });
-                    hashes.push(HashInput {
-                        name: "last-name",
-                        text: tokens[tokens.len() - 1].to_string(),
-                    });
-                }
-            }
+            // A full name's parts are canaries of their own (see `canary::name_parts`): a hash of
+            // the first name alone is the first name leaving, not the full name.
             hashes.push(HashInput {
                 name: "lowercase",
                 text: norm,
@@ -287,6 +368,49 @@ pub fn identity_variants(kind: CanaryKind, value: &str) -> Vec<Variant> {
                 } else {
                     raw.to_lowercase()
                 },
+            });
+        }
+        CanaryKind::City => {
+            // Meta `ud[ct]`: lower case, no punctuation, no spaces ("newyork").
+            let norm = normalise_name(raw);
+            let joined = norm.replace(' ', "");
+            out.push(Variant::labelled(joined.clone(), "no-spaces"));
+            hashes.push(HashInput {
+                name: "no-spaces",
+                text: joined,
+            });
+            hashes.push(HashInput {
+                name: "lowercase",
+                text: norm,
+            });
+        }
+        CanaryKind::State => {
+            // Meta `ud[st]`: the two-letter code, lower case. Two letters are too short to search
+            // in plain text; only the hashes (and the full name, when given) are searched.
+            let norm = normalise_name(raw);
+            if let Some(code) = us_state_code(&norm) {
+                hashes.push(HashInput {
+                    name: "state-code",
+                    text: code.to_string(),
+                });
+            }
+            hashes.push(HashInput {
+                name: "lowercase",
+                text: norm,
+            });
+        }
+        CanaryKind::Country => {
+            // Meta `ud[country]`, Google `co0`: ISO 3166-1 alpha-2, lower case.
+            let norm = normalise_name(raw);
+            if let Some(code) = country_code(&norm) {
+                hashes.push(HashInput {
+                    name: "country-code",
+                    text: code.to_string(),
+                });
+            }
+            hashes.push(HashInput {
+                name: "lowercase",
+                text: norm,
             });
         }
         CanaryKind::Password | CanaryKind::Secret => {
@@ -403,8 +527,58 @@ mod tests {
         );
         let vs = identity_variants(CanaryKind::Name, "Mary O'Brien");
         assert!(has(&vs, "maryobrien").is_some());
+        // The first name alone is not the full name: its forms belong to the first-name canary.
         let fn_hash = hex::encode(Sha256::digest(b"mary"));
-        assert_eq!(has(&vs, &fn_hash), Some(vec!["sha256(first-name)".into()]));
+        assert_eq!(has(&vs, &fn_hash), None);
+        let first = identity_variants(CanaryKind::FirstName, "Mary");
+        assert_eq!(
+            has(&first, &fn_hash),
+            Some(vec!["sha256(lowercase)".into()])
+        );
+    }
+
+    /// Meta advanced matching: `ct` lower case without spaces, `st` two-letter code, `country`
+    /// two-letter ISO code, all SHA-256 hex; Google `co0` sends the country code plain (too short
+    /// to search, by design).
+    #[test]
+    fn city_state_country_follow_vendor_normalisation() {
+        let vs = identity_variants(CanaryKind::City, "New York");
+        assert!(has(&vs, "newyork").is_some());
+        let ct = hex::encode(Sha256::digest(b"newyork"));
+        assert_eq!(has(&vs, &ct), Some(vec!["sha256(no-spaces)".into()]));
+        let vs = identity_variants(CanaryKind::State, "Massachusetts");
+        let st = hex::encode(Sha256::digest(b"ma"));
+        assert_eq!(has(&vs, &st), Some(vec!["sha256(state-code)".into()]));
+        let vs = identity_variants(CanaryKind::State, "MA");
+        assert_eq!(has(&vs, &st), Some(vec!["sha256(state-code)".into()]));
+        let vs = identity_variants(CanaryKind::Country, "United States");
+        let co = hex::encode(Sha256::digest(b"us"));
+        assert_eq!(has(&vs, &co), Some(vec!["sha256(country-code)".into()]));
+        assert_eq!(country_code("xx").as_deref(), Some("xx"));
+        assert_eq!(us_state_code("atlantis"), None);
+    }
+
+    /// Every normalisation docs/signatures.md cites: Meta (digits with country code, YYYYMMDD,
+    /// five-digit zip, lower-case email), Google (E.164, gmail without dots), TikTok/LinkedIn
+    /// (SHA-256 of the lower-cased email, E.164 phone).
+    #[test]
+    fn documented_vendor_normalisations() {
+        let sha = |s: &str| hex::encode(Sha256::digest(s.as_bytes()));
+        let phone = identity_variants(CanaryKind::Phone, "(617) 555-0142");
+        assert!(has(&phone, &sha("16175550142")).is_some());
+        assert!(has(&phone, &sha("+16175550142")).is_some());
+        let zip = identity_variants(CanaryKind::Zip, "02139-4307");
+        assert_eq!(
+            has(&zip, &sha("02139")),
+            Some(vec!["sha256(lowercase)".into()])
+        );
+        let dob = identity_variants(CanaryKind::DateOfBirth, "3/7/1984");
+        assert!(has(&dob, &sha("19840307")).is_some());
+        let email = identity_variants(CanaryKind::Email, " J.Doe@GMAIL.com");
+        assert!(has(&email, &sha("j.doe@gmail.com")).is_some());
+        assert!(has(&email, &sha("jdoe@gmail.com")).is_some());
+        let name = identity_variants(CanaryKind::FirstName, "Zoë");
+        assert!(has(&name, &sha("zoë")).is_some());
     }
 
     #[test]

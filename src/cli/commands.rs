@@ -24,6 +24,7 @@ pub async fn dispatch(command: Command) -> Result<i32> {
         Command::Check { files } => Ok(check(&files)),
         Command::Analyze(args) => analyze(args),
         Command::Diff { old, new, json } => diff(&old, &new, json),
+        Command::Explain { finding, report } => explain(&finding, &report),
         Command::Demo(args) => demo(args).await,
         Command::Signatures { dirs } => signatures(&dirs),
     }
@@ -58,6 +59,11 @@ fn report_options(out: &OutputArgs) -> Result<ReportOptions> {
             entities,
             secrets: Default::default(),
             progress: analysis_progress(),
+            // Findings are sized under the policy's regimes (HIPAA without a policy).
+            regimes: policy
+                .as_ref()
+                .map(|p: &Policy| p.regimes.clone())
+                .unwrap_or_default(),
         },
         policy,
         formats,
@@ -263,6 +269,26 @@ fn diff(old: &Path, new: &Path, json: bool) -> Result<i32> {
     } else {
         EXIT_OK
     })
+}
+
+fn explain(id: &str, path: &Path) -> Result<i32> {
+    let report = report::read_report(path)?;
+    let Some(index) = report::explain::resolve_finding_id(&report, id) else {
+        eprintln!(
+            "error: {} has no finding {id} (it has F1 to F{}, groups G0 to G{})",
+            path.display(),
+            report.findings.len(),
+            report.groups.len().saturating_sub(1)
+        );
+        return Ok(EXIT_USAGE);
+    };
+    match report::explain::explain_finding(&report, index) {
+        Some(text) => {
+            print!("{text}");
+            Ok(EXIT_OK)
+        }
+        None => Ok(EXIT_USAGE),
+    }
 }
 
 fn signatures(dirs: &[PathBuf]) -> Result<i32> {

@@ -70,6 +70,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show the rule chain for one finding of a report: what left, the page and why it is
+    /// sensitive or not, each regime's severity and rule, and the policy decision.
+    ///
+    /// Example: leakhound explain F12 out/symptom-search/report.json
+    Explain {
+        /// `F12` (the 12th finding, as the reports number them) or `G3` (group 3's first finding).
+        finding: String,
+        /// The report.json (default: ./report.json).
+        #[arg(default_value = "report.json")]
+        report: PathBuf,
+    },
     /// Replay the bundled demo hospital's journeys offline and write the report.
     ///
     /// Serves a fictional hospital with common trackers on loopback, replays symptom search,

@@ -4,9 +4,157 @@
 //! kind of data, what it is and why a third party receiving it matters under HIPAA, in words, next
 //! to the evidence.
 
-use crate::classify::finding::{DataKind, Severity};
+use std::fmt::Write as _;
 
+use crate::classify::finding::{DataKind, Severity};
+use crate::classify::severity::{judge_one, Facts, Regime};
+
+use super::model::Report;
 use super::policy::Decision;
+
+/// A finding's id as `explain` takes it: `F` and its 1-based position in the report's findings.
+pub fn finding_id(index: usize) -> String {
+    format!("F{}", index + 1)
+}
+
+/// What an id given to `explain` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FindingRef {
+    /// A finding, 0-based.
+    Finding(usize),
+    /// A group, 0-based as in the HTML report's `group-N` anchors.
+    Group(usize),
+}
+
+/// Parses `F12` or `12` (1-based, see [`finding_id`]), or `G3` / `group-3`.
+pub fn parse_finding_id(id: &str) -> Option<FindingRef> {
+    let id = id.trim();
+    let group = id
+        .strip_prefix("group-")
+        .or_else(|| id.strip_prefix('G'))
+        .or_else(|| id.strip_prefix('g'));
+    if let Some(g) = group {
+        return g.parse().ok().map(FindingRef::Group);
+    }
+    let n: usize = id
+        .strip_prefix('F')
+        .or_else(|| id.strip_prefix('f'))
+        .unwrap_or(id)
+        .parse()
+        .ok()?;
+    n.checked_sub(1).map(FindingRef::Finding)
+}
+
+/// The finding index an id names in `report` (a group names its first finding).
+pub fn resolve_finding_id(report: &Report, id: &str) -> Option<usize> {
+    match parse_finding_id(id)? {
+        FindingRef::Group(g) => report.findings_of_group(g).first().copied(),
+        FindingRef::Finding(i) => (i < report.findings.len()).then_some(i),
+    }
+}
+
+/// The rule chain for one finding, as plain text: what left, where to, which page and why the
+/// model finds it sensitive or not, each regime's severity and sentence, and the policy decision.
+pub fn explain_finding(report: &Report, index: usize) -> Option<String> {
+    let f = report.findings.get(index)?;
+    let mut out = String::new();
+    let value = match (&f.value, f.kind) {
+        (_, DataKind::Credential) => "(never shown)".to_string(),
+        (Some(v), _) => format!("\"{v}\""),
+        (None, _) => "(redacted)".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{} — {} {} ({})",
+        finding_id(index),
+        kind_title(f.kind),
+        value,
+        f.canary
+    );
+    if !f.name_parts.is_empty() {
+        let _ = writeln!(out, "  name parts:    {}", f.name_parts.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "  sent to:       {} ({}), host {}",
+        report.party_name(&f.domain),
+        f.domain,
+        f.host
+    );
+    let _ = writeln!(
+        out,
+        "  through:       {}{}, encoding {}",
+        f.channel,
+        f.parameter_meaning
+            .as_ref()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default(),
+        f.encoding_label()
+    );
+    let _ = writeln!(
+        out,
+        "  when:          step {} {}, page {}",
+        f.step,
+        if f.step_label.is_empty() {
+            String::new()
+        } else {
+            format!("\"{}\"", f.step_label)
+        },
+        f.page_url
+    );
+    let _ = writeln!(out, "  request:       {} {}", f.method, f.request_url);
+    for a in &f.also_matched {
+        let _ = writeln!(
+            out,
+            "  same bytes:    also {} {} — one disclosure, reported once under the more specific kind",
+            kind_title(a.kind).to_lowercase(),
+            a.canary
+        );
+    }
+    if let Some(ev) = &f.evidence {
+        let _ = writeln!(out, "  evidence:      {ev}");
+    }
+    match &f.page_context {
+        Some(page) => {
+            let _ = writeln!(
+                out,
+                "  page:          {} — {}",
+                page.category.phrase(),
+                page.reason
+            );
+            let regimes: Vec<Regime> = if report.policy.regimes.is_empty() {
+                vec![Regime::Hipaa]
+            } else {
+                report.policy.regimes.clone()
+            };
+            for r in regimes {
+                let j = judge_one(r, Facts { kind: f.kind, page });
+                let _ = writeln!(
+                    out,
+                    "  {:<14} {} — {}",
+                    format!("{}:", r.as_str()),
+                    j.severity.as_str(),
+                    j.rule
+                );
+            }
+        }
+        None => {
+            let _ = writeln!(out, "  page:          (no page context in this report)");
+        }
+    }
+    let _ = writeln!(
+        out,
+        "  severity:      {}{}",
+        severity_words(f.severity),
+        f.regime
+            .map(|r| format!(" (from {})", r.as_str()))
+            .unwrap_or_default()
+    );
+    if let Some(d) = report.decision(index) {
+        let _ = writeln!(out, "  policy:        {}", decision_words(d));
+    }
+    Some(out)
+}
 
 /// A short title for a data kind, capitalised for headings.
 pub fn kind_title(kind: DataKind) -> &'static str {
@@ -47,6 +195,9 @@ pub fn kind_why(kind: DataKind) -> &'static str {
 /// Words for a severity.
 pub fn severity_words(severity: Severity) -> &'static str {
     match severity {
+        Severity::Info => {
+            "Info: not health information (a general page); recorded, not a violation"
+        }
         Severity::Low => "Low: little health context",
         Severity::Medium => "Medium: general health context",
         Severity::High => "High: sensitive page (portal, booking, search, condition or symptom)",
@@ -89,6 +240,19 @@ pub fn action_words(action: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finding_ids_round_trip() {
+        assert_eq!(
+            parse_finding_id(&finding_id(2)),
+            Some(FindingRef::Finding(2))
+        );
+        assert_eq!(parse_finding_id("1"), Some(FindingRef::Finding(0)));
+        assert_eq!(parse_finding_id("group-3"), Some(FindingRef::Group(3)));
+        assert_eq!(parse_finding_id("G0"), Some(FindingRef::Group(0)));
+        assert_eq!(parse_finding_id("F0"), None);
+        assert_eq!(parse_finding_id("x"), None);
+    }
 
     #[test]
     fn every_kind_is_explained() {

@@ -459,6 +459,12 @@ fn finding_detail(report: &Report, f: &Finding, shots: &mut Screenshots) -> Mark
                 dt { "On page" } dd.url { (f.page_url) }
                 @if let Some(p) = &f.source_page { dt { "Leaked page" } dd.url { (p) } }
                 dt { "Sent by script" } dd.url.mono { (f.initiator_url.as_deref().unwrap_or("(not known: the browser sent it, e.g. a pixel in the HTML)")) }
+                @if let Some(rule) = &f.rule { dt { "Rule" } dd.rule { (rule) } }
+                @if let Some(page) = &f.page_context { dt { "Page" } dd { (page.category.phrase()) " — " (page.reason) } }
+                @for a in &f.also_matched {
+                    dt { "Same bytes" } dd { "also " (explain::kind_title(a.kind).to_lowercase()) " " code { (a.canary) } " — one disclosure, reported once" }
+                }
+                @if !f.name_parts.is_empty() { dt { "Name parts" } dd { (f.name_parts.join(", ")) } }
             }
             @if let Some(e) = &f.evidence {
                 p { strong { "Decoded payload" } " (the leaked value is highlighted):" }

@@ -4,12 +4,13 @@
 //! gate reading SARIF sees exactly the verdict the compliance officer reads. The report is also
 //! deserializable, so `leakhound diff` can compare two reports written by earlier runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::capture::record::{CaptureSummary, JourneyInfo, RunStatus};
 use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
+use crate::classify::severity::{judge, Facts, Regime};
 
 use super::policy::{Decision, Policy, PolicyOutcome};
 use super::redact;
@@ -222,6 +223,40 @@ impl Report {
     }
 }
 
+/// Sizes every finding under the policy's regimes (the classifier may have been run with other
+/// ones, or none), and each group as its gravest member.
+fn rejudge(findings: &mut [Finding], groups: &mut [FindingGroup], regimes: &[Regime]) {
+    let mut changed = false;
+    for f in findings.iter_mut() {
+        let Some(page) = &f.page_context else {
+            continue;
+        };
+        if f.regime.is_some_and(|r| regimes.contains(&r)) && regimes.len() == 1 {
+            continue;
+        }
+        let j = judge(regimes, Facts { kind: f.kind, page });
+        changed |= j.severity != f.severity;
+        f.severity = j.severity;
+        f.regime = Some(j.regime);
+        f.rule = Some(j.rule);
+    }
+    if !changed {
+        return;
+    }
+    let mut gravest: HashMap<(&str, DataKind, &str), Severity> = HashMap::new();
+    for f in findings.iter() {
+        let e = gravest
+            .entry((f.domain.as_str(), f.kind, f.canary.as_str()))
+            .or_insert(f.severity);
+        *e = (*e).max(f.severity);
+    }
+    for g in groups.iter_mut() {
+        if let Some(s) = gravest.get(&(g.domain.as_str(), g.kind, g.canary.as_str())) {
+            g.severity = *s;
+        }
+    }
+}
+
 /// Builds the report from what the capture and the classifier produced.
 ///
 /// Secret values (credentials) are removed defensively here, whatever the classifier did: a finding
@@ -272,6 +307,8 @@ pub fn build_report(
 
     let default_policy = Policy::default();
     let policy = policy.unwrap_or(&default_policy);
+    let mut groups = groups;
+    rejudge(&mut findings, &mut groups, &policy.regimes);
     let outcome = policy.evaluate(&findings, &groups);
 
     let end = summary.end.as_ref();

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::classify::finding::{DataKind, Finding, FindingGroup, Severity};
+use crate::classify::severity::Regime;
 
 /// The policy format version this build reads.
 pub const POLICY_VERSION: u32 = 1;
@@ -70,6 +71,10 @@ pub struct Policy {
     /// Findings to ignore, each with a written reason.
     #[serde(default)]
     pub ignore: Vec<IgnoreRule>,
+    /// The regimes findings are judged under (`hipaa`, `ftc-hbnr`, `wa-mhmda`, `ca`): each
+    /// finding takes the highest severity its regimes give. Default `["hipaa"]`.
+    #[serde(default = "default_regimes", deserialize_with = "non_empty_regimes")]
+    pub regimes: Vec<Regime>,
     /// Where the policy was loaded from, for the report.
     #[serde(skip)]
     pub source: Option<String>,
@@ -87,6 +92,22 @@ fn default_true() -> bool {
     true
 }
 
+fn default_regimes() -> Vec<Regime> {
+    vec![Regime::Hipaa]
+}
+
+/// An empty list would judge nothing: it is an error, not a silent HIPAA default.
+fn non_empty_regimes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Regime>, D::Error> {
+    let mut regimes = Vec::<Regime>::deserialize(d)?;
+    if regimes.is_empty() {
+        return Err(serde::de::Error::custom(
+            "`regimes` needs at least one of hipaa, ftc-hbnr, wa-mhmda, ca",
+        ));
+    }
+    regimes.dedup();
+    Ok(regimes)
+}
+
 impl Default for Policy {
     fn default() -> Self {
         Policy {
@@ -96,6 +117,7 @@ impl Default for Policy {
             count_initiated: true,
             allow: Vec::new(),
             ignore: Vec::new(),
+            regimes: default_regimes(),
             source: None,
         }
     }
@@ -305,6 +327,9 @@ pub struct PolicyOutcome {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     pub severity_threshold: Option<Severity>,
+    /// The regimes the findings were judged under.
+    #[serde(default)]
+    pub regimes: Vec<Regime>,
     pub count_initiated: bool,
     /// The rules as they were applied, so the report stands on its own.
     #[serde(default)]
@@ -420,6 +445,7 @@ impl Policy {
         let mut outcome = PolicyOutcome {
             source: self.source.clone(),
             severity_threshold: Some(self.severity_threshold),
+            regimes: self.regimes.clone(),
             count_initiated: self.count_initiated,
             allow_rules: self.allow.clone(),
             ignore_rules: self.ignore.clone(),
@@ -492,6 +518,26 @@ mod tests {
     use super::*;
     use crate::capture::record::Fate;
 
+    #[test]
+    fn regimes_default_to_hipaa_and_must_be_known_and_non_empty() {
+        let p = Policy::parse("{}", Path::new("p.json")).unwrap();
+        assert_eq!(p.regimes, vec![Regime::Hipaa]);
+        let p = Policy::parse(
+            r#"{"regimes": ["hipaa", "ftc-hbnr", "wa-mhmda", "ca"]}"#,
+            Path::new("p.json"),
+        )
+        .unwrap();
+        assert_eq!(p.regimes.len(), 4);
+        let e = Policy::parse(r#"{"regimes": []}"#, Path::new("p.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("regimes"), "{e}");
+        let e = Policy::parse(r#"{"regimes": ["gdpr"]}"#, Path::new("p.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("regimes"), "{e}");
+    }
+
     fn finding(domain: &str, vendor: Option<&str>, kind: DataKind, severity: Severity) -> Finding {
         Finding {
             kind,
@@ -516,6 +562,12 @@ mod tests {
             initiator_url: None,
             stack: vec![],
             evidence: None,
+            also_matched: vec![],
+            name_parts: vec![],
+            page_context: None,
+            regime: None,
+            rule: None,
+            confidence: Default::default(),
         }
     }
 

@@ -217,6 +217,16 @@ fn result(report: &Report, g: usize, group: &FindingGroup, lines: &ScenarioLines
         group.occurrences,
         group.channels.join(", ")
     );
+    // The rule that makes it one, in the words of the finding's gravest regime.
+    let rule = members
+        .iter()
+        .filter_map(|&i| report.findings.get(i))
+        .max_by_key(|f| f.severity)
+        .and_then(|f| f.rule.clone());
+    let message = match &rule {
+        Some(r) => format!("{message} {r}"),
+        None => message,
+    };
     let violation = decisions.iter().any(|d| matches!(d, Decision::Violation));
     let ignored: Vec<&Decision> = decisions
         .iter()
@@ -270,6 +280,7 @@ fn result(report: &Report, g: usize, group: &FindingGroup, lines: &ScenarioLines
             "initiatedOnly": group.initiated_only,
             "steps": group.steps,
             "policyDecision": decision,
+            "rule": rule,
         },
     });
     if let Some(obj) = result.as_object_mut() {

@@ -11,6 +11,7 @@ use anstyle::{AnsiColor, Style};
 
 use crate::classify::finding::{DataKind, Severity};
 
+use super::explain;
 use super::model::{Report, VerdictStatus};
 use super::policy::Decision;
 
@@ -143,6 +144,29 @@ pub fn render_summary(report: &Report, written: &[PathBuf]) -> String {
             }
             out.push_str(line.join("  ").trim_end());
             out.push('\n');
+        }
+    }
+    // Why the gravest violations are violations: the rule, in one sentence, with the id that
+    // `leakhound explain` takes.
+    let mut why: Vec<(Severity, usize, &str)> = report
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches!(report.decision(*i), Some(Decision::Violation)))
+        .filter_map(|(i, f)| f.rule.as_deref().map(|r| (f.severity, i, r)))
+        .collect();
+    why.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut seen_rules = std::collections::HashSet::new();
+    why.retain(|(_, _, r)| seen_rules.insert(*r));
+    if !why.is_empty() {
+        out.push('\n');
+        out.push_str(&paint(
+            BOLD,
+            "Why (leakhound explain ID REPORT shows the rule chain):",
+        ));
+        out.push('\n');
+        for (_, i, rule) in why.iter().take(5) {
+            out.push_str(&format!("  {:<5} {rule}\n", explain::finding_id(*i)));
         }
     }
     let verdict_style = match report.verdict.status {

@@ -239,6 +239,12 @@ fn build(i: usize, f: F) -> Finding {
             })
             .unwrap_or_default(),
         evidence: Some(f.evidence),
+        also_matched: vec![],
+        name_parts: vec![],
+        page_context: None,
+        regime: None,
+        rule: None,
+        confidence: Default::default(),
     }
 }
 

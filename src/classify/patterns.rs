@@ -1,0 +1,371 @@
+//! Personal data found by its shape, without a canary: e-mail addresses, US phone numbers, SSNs,
+//! payment card numbers, and hashes in the parameters a signature says carry hashed identifiers.
+//!
+//! Security teams analyse HARs of sessions whose test data nobody declared. These detectors give
+//! them findings anyway, labelled `pattern` so a reader knows the value was recognised by its
+//! form, not matched against a known canary. Each detector errs towards silence: random ids,
+//! UUIDs, timestamps, cache-busters and tracker cookies must never fire, so
+//!
+//! - phone numbers and SSNs need their separators (`(617) 555-0142`, `078-05-1120`) or a leading
+//!   `+1`, and the numbering plan's validity rules (NANP area and exchange codes; SSN area not
+//!   000, 666 or 9xx, group not 00, serial not 0000);
+//! - card numbers need the Luhn checksum, a known issuer range (IIN) and the issuer's length, and,
+//!   written as bare digits, a parameter whose name says card;
+//! - e-mail addresses need a real-looking domain (not `icon@2x.png`);
+//! - a bare hash only counts in a parameter the vendor's signature names as hashed personal data.
+
+use std::sync::LazyLock;
+
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+
+/// What a pattern recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternKind {
+    Email,
+    Phone,
+    Ssn,
+    PaymentCard,
+    /// A hash in a parameter the signature names as a hashed e-mail, phone, name or other PII.
+    HashedIdentifier,
+}
+
+impl PatternKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PatternKind::Email => "email",
+            PatternKind::Phone => "phone",
+            PatternKind::Ssn => "ssn",
+            PatternKind::PaymentCard => "payment_card",
+            PatternKind::HashedIdentifier => "hashed_identifier",
+        }
+    }
+
+    /// SSNs and card numbers are shown masked (last four digits) in every report.
+    pub fn masked(self) -> bool {
+        matches!(self, PatternKind::Ssn | PatternKind::PaymentCard)
+    }
+}
+
+/// One value recognised by its form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternMatch {
+    pub kind: PatternKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)[a-z0-9][a-z0-9._%+\-]{0,63}@[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]{0,62}[a-z0-9])?)*\.[a-z]{2,24}")
+        .expect("static e-mail pattern")
+});
+
+static PHONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\+1[\s.\-]?)?(?:\(([2-9]\d\d)\)\s?|([2-9]\d\d)[\s.\-])([2-9]\d\d)[\s.\-](\d{4})|\+1([2-9]\d\d)([2-9]\d\d)(\d{4})")
+        .expect("static phone pattern")
+});
+
+static SSN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(\d{3})-(\d{2})-(\d{4})").expect("static SSN pattern"));
+
+static CARD_GROUPED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\d{4}(?:[ \-]\d{4}){2}[ \-]\d{1,7}|\d{4}[ \-]\d{6}[ \-]\d{5}")
+        .expect("static card pattern")
+});
+
+static CARD_BARE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d{13,19}").expect("static bare card pattern"));
+
+/// File extensions that look like top-level domains after an `@` (`icon@2x.png`).
+const FILE_TLDS: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "avif", "ico", "js", "mjs", "css", "json", "map",
+    "woff", "woff2", "ttf", "html", "htm", "php", "mp4", "webm",
+];
+
+/// Parameter names that say a bare number is a card number.
+const CARD_PARAM_WORDS: &[&str] = &["card", "ccnum", "cc_num", "ccnumber", "pan"];
+
+fn glued(data: &[u8], start: usize, end: usize) -> bool {
+    let before = start
+        .checked_sub(1)
+        .and_then(|i| data.get(i))
+        .is_some_and(|b| b.is_ascii_alphanumeric());
+    let after = data.get(end).is_some_and(|b| b.is_ascii_alphanumeric());
+    before || after
+}
+
+/// Values shorter than this hold no pattern worth a finding.
+const MIN_LEN: usize = 6;
+
+/// Every pattern in `data`, a value of the parameter `param` (its last name segment, lower case
+/// or not).
+pub fn find(data: &[u8], param: &str, out: &mut Vec<PatternMatch>) {
+    if data.len() < MIN_LEN {
+        return;
+    }
+    if memchr::memchr(b'@', data).is_some() {
+        for m in EMAIL.find_iter(data) {
+            let text = &data[m.start()..m.end()];
+            let tld = text
+                .rsplit(|b| *b == b'.')
+                .next()
+                .map(|t| t.to_ascii_lowercase())
+                .unwrap_or_default();
+            if FILE_TLDS.iter().any(|f| f.as_bytes() == tld.as_slice()) {
+                continue;
+            }
+            if glued(data, m.start(), m.end()) {
+                continue;
+            }
+            out.push(PatternMatch {
+                kind: PatternKind::Email,
+                start: m.start(),
+                end: m.end(),
+            });
+        }
+    }
+    let digits = data.iter().filter(|b| b.is_ascii_digit()).count();
+    if digits < 9 {
+        return;
+    }
+    for c in PHONE.captures_iter(data) {
+        let Some(m) = c.get(0) else { continue };
+        if glued(data, m.start(), m.end()) {
+            continue;
+        }
+        // Exchange codes N11 are service codes, and 555-01xx is the fictional range only in part;
+        // both area and exchange must start with 2-9 (checked by the pattern).
+        let exchange = c.get(3).or_else(|| c.get(6)).map(|g| g.as_bytes());
+        if exchange.is_some_and(|e| e.get(1..) == Some(b"11".as_slice())) {
+            continue;
+        }
+        out.push(PatternMatch {
+            kind: PatternKind::Phone,
+            start: m.start(),
+            end: m.end(),
+        });
+    }
+    for c in SSN.captures_iter(data) {
+        let (Some(m), Some(area), Some(group), Some(serial)) =
+            (c.get(0), c.get(1), c.get(2), c.get(3))
+        else {
+            continue;
+        };
+        if glued(data, m.start(), m.end())
+            || data.get(m.end()) == Some(&b'-')
+            || m.start()
+                .checked_sub(1)
+                .and_then(|i| data.get(i))
+                .is_some_and(|b| *b == b'-')
+        {
+            continue;
+        }
+        let area = area.as_bytes();
+        if area == b"000" || area == b"666" || area.first() == Some(&b'9') {
+            continue;
+        }
+        if group.as_bytes() == b"00" || serial.as_bytes() == b"0000" {
+            continue;
+        }
+        out.push(PatternMatch {
+            kind: PatternKind::Ssn,
+            start: m.start(),
+            end: m.end(),
+        });
+    }
+    if digits < 13 {
+        return;
+    }
+    let card_param = {
+        let p = param.to_ascii_lowercase();
+        CARD_PARAM_WORDS.iter().any(|w| p.contains(w))
+    };
+    let grouped = CARD_GROUPED.find_iter(data).map(|m| (m.start(), m.end()));
+    let bare: Vec<(usize, usize)> = if card_param {
+        CARD_BARE
+            .find_iter(data)
+            .map(|m| (m.start(), m.end()))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for (start, end) in grouped.chain(bare) {
+        if glued(data, start, end) {
+            continue;
+        }
+        let number: Vec<u8> = data[start..end]
+            .iter()
+            .filter(|b| b.is_ascii_digit())
+            .map(|b| b - b'0')
+            .collect();
+        if is_card_number(&number) {
+            out.push(PatternMatch {
+                kind: PatternKind::PaymentCard,
+                start,
+                end,
+            });
+        }
+    }
+}
+
+/// The Luhn checksum over decimal digits (values 0-9).
+pub fn luhn(digits: &[u8]) -> bool {
+    let mut sum = 0u32;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut v = u32::from(*d);
+        if i % 2 == 1 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    !digits.is_empty() && sum % 10 == 0
+}
+
+/// A number of a known issuer range with that issuer's length, passing Luhn.
+pub fn is_card_number(digits: &[u8]) -> bool {
+    let prefix = |n: usize| {
+        digits
+            .iter()
+            .take(n)
+            .fold(0u32, |acc, d| acc * 10 + u32::from(*d))
+    };
+    let len = digits.len();
+    let issuer = match digits.first() {
+        // Visa
+        Some(4) => matches!(len, 13 | 16 | 19),
+        // Mastercard 51-55 and 2221-2720
+        Some(5) => (51..=55).contains(&prefix(2)) && len == 16,
+        Some(2) => (2221..=2720).contains(&prefix(4)) && len == 16,
+        // American Express
+        Some(3) => matches!(prefix(2), 34 | 37) && len == 15,
+        // Discover 6011, 644-649, 65
+        Some(6) => {
+            (prefix(4) == 6011 || (644..=649).contains(&prefix(3)) || prefix(2) == 65)
+                && matches!(len, 16 | 19)
+        }
+        _ => false,
+    };
+    issuer && luhn(digits)
+}
+
+/// Whether `value` is shaped like a hash: hex MD5/SHA-1/SHA-256/SHA-512, or SHA-256 in base64 /
+/// base64url (43 or 44 characters).
+pub fn looks_like_hash(value: &[u8]) -> bool {
+    let v = value.trim_ascii();
+    match v.len() {
+        32 | 40 | 64 | 128 => v.iter().all(u8::is_ascii_hexdigit),
+        43 | 44 => {
+            let body = v.strip_suffix(b"=").unwrap_or(v);
+            body.len() == 43
+                && body
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/'))
+                // Random base64 ids are common; a hash of 32 bytes has mixed case and digits.
+                && body.iter().any(u8::is_ascii_digit)
+                && body.iter().any(u8::is_ascii_uppercase)
+                && body.iter().any(u8::is_ascii_lowercase)
+        }
+        _ => false,
+    }
+}
+
+/// The value as reports show it: SSNs and card numbers masked but for their last four digits.
+pub fn display(kind: PatternKind, text: &str) -> String {
+    if !kind.masked() {
+        return text.to_string();
+    }
+    let last4: String = text
+        .chars()
+        .filter(char::is_ascii_digit)
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("••••{last4}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str, param: &str) -> Vec<(PatternKind, String)> {
+        let mut out = Vec::new();
+        find(text.as_bytes(), param, &mut out);
+        out.iter()
+            .map(|m| (m.kind, text[m.start..m.end].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn positives() {
+        assert_eq!(
+            kinds("contact: pat.doe+x@example-mail.co.uk!", "v"),
+            vec![(PatternKind::Email, "pat.doe+x@example-mail.co.uk".into())]
+        );
+        assert_eq!(kinds("(617) 555-0142", "v")[0].0, PatternKind::Phone);
+        assert_eq!(kinds("617-555-0142", "v")[0].0, PatternKind::Phone);
+        assert_eq!(kinds("+16175550142", "v")[0].0, PatternKind::Phone);
+        assert_eq!(kinds("ssn=078-05-1120", "v")[0].0, PatternKind::Ssn);
+        assert_eq!(
+            kinds("4111 1111 1111 1111", "v")[0].0,
+            PatternKind::PaymentCard
+        );
+        assert_eq!(
+            kinds("3782-822463-10005", "v")[0].0,
+            PatternKind::PaymentCard
+        );
+        assert_eq!(
+            kinds("5555555555554444", "card_number")[0].0,
+            PatternKind::PaymentCard
+        );
+        assert!(looks_like_hash(
+            b"f1b26f9fab7c75effe7247db66ef2cd8791cc79f4d76b6d2cc922e5424190793"
+        ));
+        assert!(looks_like_hash(
+            b"9YqjIHyldqNogCcQffKAqE7_BH8QoC36T6a8Pfq2UHk"
+        ));
+        assert_eq!(display(PatternKind::Ssn, "078-05-1120"), "••••1120");
+    }
+
+    /// Ids, UUIDs, timestamps, cache-busters, cookies and near-misses stay silent.
+    #[test]
+    fn negatives() {
+        for (text, param) in [
+            ("1714557600000", "ts"),
+            ("4111111111111111", "ord"),
+            ("fb.1.1714557600.987654321", "fbp"),
+            ("GA1.1.1234567890.1714557600", "_ga"),
+            ("550e8400-e29b-41d4-a716-446655440000", "uuid"),
+            ("icon@2x.png", "src"),
+            ("4111 1111 1111 1112", "v"),
+            ("000-12-3456", "v"),
+            ("666-12-3456", "v"),
+            ("912-12-3456", "v"),
+            ("123-00-4567", "v"),
+            ("2024-05-01", "v"),
+            ("2024-05-01-1234", "v"),
+            ("617-911-0142", "v"),
+            ("123-456-7890", "v"),
+            ("v=2.9.156&r=stable&ec=0&o=4126", "q"),
+            ("1234567890123", "cachebuster"),
+            ("a1b2c3d4-5555-0142-6175-550142617555", "id"),
+        ] {
+            assert!(
+                kinds(text, param).is_empty(),
+                "{text}: {:?}",
+                kinds(text, param)
+            );
+        }
+        assert!(!looks_like_hash(b"550e8400e29b41d4a716446655440000x"));
+        assert!(!looks_like_hash(
+            b"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopq"
+        ));
+        assert!(!luhn(&[]));
+    }
+}
