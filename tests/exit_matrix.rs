@@ -565,7 +565,8 @@ async fn run_matrix(live: bool) -> Vec<String> {
 #[test]
 fn matrix_covers_every_value_at_least_twice() {
     let all = cases();
-    let dims: [(&str, &[&str], fn(&Case) -> &'static str); 5] = [
+    type Dimension<'a> = (&'a str, &'a [&'a str], fn(&Case) -> &'static str);
+    let dims: [Dimension; 5] = [
         ("channel", &CHANNELS, |c| c.channel),
         ("context", &CONTEXTS, |c| c.context),
         ("trigger", &TRIGGERS, |c| c.trigger),

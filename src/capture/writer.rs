@@ -153,12 +153,10 @@ impl SecretMask {
     fn walk(&self, value: &mut serde_json::Value, field: Option<&str>) {
         use serde_json::Value;
         match value {
-            Value::String(s) => {
-                if field.is_none_or(|f| !OWN_FIELDS.contains(&f)) {
-                    if let Some(m) = &self.matcher {
-                        if m.is_match(s.as_str()) {
-                            *s = m.replace_all(s, &self.markers);
-                        }
+            Value::String(s) if field.is_none_or(|f| !OWN_FIELDS.contains(&f)) => {
+                if let Some(m) = &self.matcher {
+                    if m.is_match(s.as_str()) {
+                        *s = m.replace_all(s, &self.markers);
                     }
                 }
             }
