@@ -1700,7 +1700,12 @@ impl Recorder {
         let Some(req) = self.requests.get(key) else {
             return false;
         };
-        if req.fetch_only || req.network_id.is_none() || req.record.beacon {
+        // A dedicated worker dies with its page, taking its Network view along.
+        if req.fetch_only
+            || req.network_id.is_none()
+            || req.record.beacon
+            || req.record.target == TargetKind::Worker
+        {
             return true;
         }
         let frame = if req.frame_id.is_empty() {
