@@ -283,6 +283,7 @@ fn write_capture(path: &Path, requests: usize) -> u64 {
         tool_version: "bench".into(),
         browser_version: String::new(),
         started_at: "2024-05-01T10:00:00Z".into(),
+        certificate_errors_ignored: false,
         journey: JourneyInfo {
             name: "bench".into(),
             start_url: format!("{SITE}/"),

@@ -117,18 +117,24 @@ fn secrets_lookup(values: &[String], _key: &str) -> String {
     values.first().cloned().unwrap_or_default()
 }
 
-async fn start_page_outcome(start: &str, rules: &str, ignore_cert: bool) -> RunOutcome {
+/// Runs a journey of just its start page; also says whether the capture header records that
+/// certificate errors were ignored.
+async fn start_page_outcome(start: &str, rules: &str, ignore_cert: bool) -> (RunOutcome, bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("c.jsonl");
     let s = scenario(start, serde_json::json!([]));
-    run_live(
+    let outcome = run_live(
         &s,
         rules,
         &capture,
         |o| o.ignore_certificate_errors = ignore_cert,
         &BTreeMap::new(),
     )
-    .await
+    .await;
+    let ignored = common::read_capture(&capture)
+        .iter()
+        .any(|r| matches!(r, Record::Header(h) if h.certificate_errors_ignored));
+    (outcome, ignored)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +168,8 @@ async fn a_start_page_that_never_loads_is_incomplete_never_a_pass() {
         ),
     ];
     for (name, start, rules, expected) in cases {
-        let outcome = start_page_outcome(&start, &rules, false).await;
+        let (outcome, ignored) = start_page_outcome(&start, &rules, false).await;
+        assert!(!ignored);
         assert_eq!(
             outcome.end.status,
             RunStatus::Incomplete,
@@ -177,7 +184,11 @@ async fn a_start_page_that_never_loads_is_incomplete_never_a_pass() {
         assert!(matches && reason.contains("step 0"), "{name}: {reason}");
     }
     // The same TLS site, with certificate errors accepted on request, loads and completes.
-    let outcome = start_page_outcome("https://www.v.test/", &ok_rules, true).await;
+    let (outcome, ignored) = start_page_outcome("https://www.v.test/", &ok_rules, true).await;
+    assert!(
+        ignored,
+        "the capture must say certificate errors were ignored"
+    );
     assert_eq!(
         outcome.end.status,
         RunStatus::Complete,

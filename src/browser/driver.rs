@@ -65,6 +65,9 @@ pub struct Driver<'a> {
     pub render: &'a Renderer<'a>,
     /// Where screenshots go; `None` disables them.
     pub screenshot_dir: Option<PathBuf>,
+    /// The recorder captures (off only for the benchmark baseline): navigation then goes through
+    /// its own session, which reports load errors.
+    pub capturing: bool,
 }
 
 impl Driver<'_> {
@@ -302,9 +305,17 @@ impl Driver<'_> {
     /// chromiumoxide's own navigate waits for the load event, which never comes on such a page, so
     /// the navigation goes through the recorder's raw session, which returns once it commits.
     pub async fn navigate(&self, url: &str, deadline: Instant) -> Result<(), StepError> {
+        // The recorder learns the tab's session from an attach event that can still be on its
+        // way when the first step starts.
+        let mut session = self.recorder.shared().primary_session();
+        let attach_by = Instant::now() + Duration::from_secs(5);
+        while self.capturing && session.is_none() && Instant::now() < attach_by.min(deadline) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            session = self.recorder.shared().primary_session();
+        }
         let remaining = deadline.saturating_duration_since(Instant::now());
         let mut loader: Option<String> = None;
-        let result = match self.recorder.shared().primary_session() {
+        let result = match session {
             Some(session) => {
                 let nav = self.cdp.call(
                     "Page.navigate",

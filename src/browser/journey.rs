@@ -185,6 +185,7 @@ async fn run_with_browser(
         browser_version: product.clone(),
         started_at: now_rfc3339(),
         journey,
+        certificate_errors_ignored: opts.ignore_certificate_errors,
     }));
     if opts.capture {
         recorder::attach_browser(&cdp).await?;
@@ -248,6 +249,7 @@ async fn drive(
             .map_err(|e| format!("cannot open a page: {e}"))?;
         recorder.set_primary(page.target_id().as_ref());
         let driver = Driver {
+            capturing: opts.capture,
             page,
             cdp: cdp.clone(),
             recorder: recorder.clone(),

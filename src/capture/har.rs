@@ -466,6 +466,7 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
             .map(|b| format!("{} {}", b.name, b.version))
             .unwrap_or_default(),
         started_at: started,
+        certificate_errors_ignored: false,
         journey: journey.clone(),
     })];
     let page_index: BTreeMap<&str, usize> = har
@@ -947,6 +948,7 @@ mod tests {
                 tool_version: "t".into(),
                 browser_version: "Chrome/1".into(),
                 started_at: "2024-05-01T10:00:00Z".into(),
+                certificate_errors_ignored: false,
                 journey: JourneyInfo {
                     name: "j".into(),
                     start_url: "https://www.mercy.test/".into(),

@@ -55,6 +55,9 @@ pub struct CaptureHeader {
     /// RFC 3339 time the run started.
     pub started_at: String,
     pub journey: JourneyInfo,
+    /// The run accepted invalid TLS certificates (`--ignore-certificate-errors`); reports say so.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub certificate_errors_ignored: bool,
 }
 
 /// The journey as the classifier and reports need it.

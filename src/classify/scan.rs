@@ -939,6 +939,7 @@ mod tests {
             tool_version: "0".into(),
             browser_version: String::new(),
             started_at: "2024-01-01T00:00:00Z".into(),
+            certificate_errors_ignored: false,
             journey: JourneyInfo {
                 name: "t".into(),
                 start_url: "https://www.mercy.test/".into(),

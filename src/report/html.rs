@@ -591,6 +591,7 @@ fn run_details(report: &Report) -> Markup {
                 dt { "Started" } dd { (r.started_at) }
                 dt { "Duration" } dd { (format!("{:.1} s", r.duration_ms / 1000.0)) }
                 dt { "Browser" } dd { (r.browser_version) }
+                @if r.certificate_errors_ignored { dt { "TLS" } dd { "Certificate errors were ignored (--ignore-certificate-errors): the site's identity was not verified." } }
                 dt { "Requests captured" } dd { (r.requests) " HTTP, " (r.ws_frames) " WebSocket frame(s)" }
                 @if let Some(c) = &r.capture_file { dt { "Capture file" } dd.mono { (c) } }
                 dt { "Scenario" } dd.mono { (report.journey.file) }

@@ -99,6 +99,9 @@ pub struct RunInfo {
     pub ws_frames: usize,
     pub websockets: usize,
     pub requests_analyzed: usize,
+    /// The run accepted invalid TLS certificates: the site's identity was not verified.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub certificate_errors_ignored: bool,
 }
 
 /// One journey step: what the user did and what left, to whom.
@@ -341,6 +344,9 @@ pub fn build_report(
         ws_frames: summary.ws_frames,
         websockets: summary.websockets,
         requests_analyzed,
+        certificate_errors_ignored: header
+            .as_ref()
+            .is_some_and(|h| h.certificate_errors_ignored),
     };
 
     let steps = build_steps(summary, &findings, &outcome.decisions, &inventory);

@@ -94,6 +94,7 @@ pub fn summary(complete: bool, screenshot: Option<&str>) -> CaptureSummary {
         tool_version: "0.1.0".into(),
         browser_version: "Chrome/156.0.8078.73".into(),
         started_at: "2026-11-23T09:00:00Z".into(),
+        certificate_errors_ignored: false,
         journey: JourneyInfo {
             name: "Mercy Health chest pain search and booking".into(),
             description: "A patient searches a symptom and books a cardiology appointment.".into(),
