@@ -219,35 +219,40 @@ fn end_of(capture: &Path) -> leakhound::capture::record::EndRecord {
     }
 }
 
+/// Ctrl-C (SIGINT) and SIGTERM (what CI sends when a job is cancelled) both end the run
+/// gracefully: reports written, capture marked incomplete with the signal named, exit code 3, no
+/// Chromium left behind.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_writes_an_incomplete_capture_and_reports() {
     let server = SiteServer::start(slow_site()).await.expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let child = spawn_run(dir.path(), &server, &["--format", "json"]);
-    let capture = capture_path(dir.path());
-    let browser = tokio::task::block_in_place(|| wait_for_browser(&child, &capture));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
-    let out = tokio::task::block_in_place(|| child.wait_with_output()).expect("wait");
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let end = end_of(&capture);
-    assert_eq!(end.status, RunStatus::Incomplete);
-    assert!(
-        end.reason.as_deref().is_some_and(|r| r.contains("Ctrl-C")),
-        "{end:?}"
-    );
-    assert!(end.requests > 0, "what was captured before Ctrl-C is kept");
-    assert!(dir.path().join("out/wait/report.json").is_file());
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        group_members(browser).is_empty(),
-        "Chromium outlived the run"
-    );
+    for (signal, name) in [(libc::SIGINT, "Ctrl-C"), (libc::SIGTERM, "SIGTERM")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let child = spawn_run(dir.path(), &server, &["--format", "json"]);
+        let capture = capture_path(dir.path());
+        let browser = tokio::task::block_in_place(|| wait_for_browser(&child, &capture));
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(child.id() as libc::pid_t, signal) };
+        let out = tokio::task::block_in_place(|| child.wait_with_output()).expect("wait");
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let end = end_of(&capture);
+        assert_eq!(end.status, RunStatus::Incomplete);
+        assert!(
+            end.reason.as_deref().is_some_and(|r| r.contains(name)),
+            "{end:?}"
+        );
+        assert!(end.requests > 0, "what was captured before {name} is kept");
+        assert!(dir.path().join("out/wait/report.json").is_file(), "{name}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            group_members(browser).is_empty(),
+            "Chromium outlived the run after {name}"
+        );
+    }
     server.shutdown().await;
 }
 

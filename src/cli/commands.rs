@@ -159,6 +159,14 @@ async fn run(args: RunArgs) -> Result<i32> {
     let mut codes = Vec::new();
     let mut used = std::collections::HashSet::new();
     for (file, scenario) in &scenarios {
+        if leakhound::browser::interrupt::was_interrupted() {
+            eprintln!(
+                "interrupted: not running {} (and any journeys after it)",
+                file.display()
+            );
+            codes.push(leakhound::report::EXIT_INCOMPLETE);
+            break;
+        }
         // One folder per journey, named after its file: `out/symptom-search/report.html`.
         let stem = file
             .file_stem()

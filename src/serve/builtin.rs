@@ -49,6 +49,13 @@ pub(super) async fn dispatch(name: &str, uri: &Uri, state: &AppState) -> Respons
             }
         }
         "cookie" => cookie(get("name"), get("value"), get("attrs")),
+        // A redirect to itself, forever (browsers give up after about 20 hops).
+        "loop" => {
+            let mut r = StatusCode::FOUND.into_response();
+            r.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("/__lh/loop"));
+            r
+        }
         // A plain GET to the sink (no upgrade) lands here.
         "ws" => (StatusCode::BAD_REQUEST, "WebSocket upgrade expected\n").into_response(),
         _ => (StatusCode::NOT_FOUND, "unknown /__lh/ behaviour\n").into_response(),

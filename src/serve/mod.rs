@@ -14,6 +14,7 @@
 //! | `/__lh/delay?ms=M` | answers 200 after M ms (at most 10 minutes) |
 //! | `/__lh/hang` | never answers; the connection stays open until the server shuts down |
 //! | `/__lh/status?code=C` | answers with status C |
+//! | `/__lh/loop` | a 302 redirect to itself, forever |
 //! | `/__lh/cookie?name=&value=&attrs=` | sets a cookie (`attrs` appended verbatim, e.g. `Path=/; Secure`) |
 //! | `/__lh/ws` | a WebSocket sink that logs every frame |
 //!
