@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use leakhound::capture::record::{Record, RunStatus};
@@ -153,4 +154,308 @@ async fn a_renderer_out_of_memory_makes_the_run_incomplete() {
         "what was captured before the crash is kept"
     );
     server.shutdown().await;
+}
+
+/// Pages that already behaved and must keep behaving: each ends within its time limit with an
+/// end record, marked as the case needs.
+fn more_hostile_site() -> Site {
+    Site::new()
+        .file(
+            "www.h.test",
+            "/dialogs.html",
+            "text/html",
+            page(
+                "<script>alert('welcome'); window.onbeforeunload = (e) => { e.preventDefault(); e.returnValue = 'stay'; };</script>\
+                 <a id=next href=/plain.html>next</a>",
+            ),
+        )
+        .file("www.h.test", "/plain.html", "text/html", page("<p id=plain>plain</p>"))
+        .file(
+            "www.h.test",
+            "/storm.html",
+            "text/html",
+            page(
+                "<button id=storm onclick=\"for (let i = 0; i < 40; i++) window.open('/plain.html?' + i, 'w' + i)\">storm</button>",
+            ),
+        )
+        .file(
+            "www.h.test",
+            "/refresh.html",
+            "text/html",
+            "<!doctype html><meta http-equiv=refresh content=\"0;url=/refresh.html\"><title>r</title>"
+                .as_bytes()
+                .to_vec(),
+        )
+        .file(
+            "www.h.test",
+            "/blocked.html",
+            "text/html",
+            page("<script src=/__lh/hang></script><p>never parsed</p>"),
+        )
+        .file(
+            "www.h.test",
+            "/spin.html",
+            "text/html",
+            page("<button id=spin onclick=\"while (true) {}\">spin</button>"),
+        )
+        .file(
+            "www.h.test",
+            "/upload5.html",
+            "text/html",
+            page(
+                "<script>const pad = 'x'.repeat(5 * 1024 * 1024);\
+                 fetch('http://px.h-tracker.test/up5', {method: 'POST', body: 'q=hostilecanary&pad=' + pad})\
+                 .then(() => document.body.insertAdjacentHTML('beforeend', '<p id=sent>sent</p>'));</script>",
+            ),
+        )
+        .file_with_headers(
+            "www.h.test",
+            "/file.bin",
+            "application/octet-stream",
+            b"not for disk".to_vec(),
+            &[("Content-Disposition", "attachment; filename=\"report.bin\"")],
+        )
+        .file(
+            "www.h.test",
+            "/download.html",
+            "text/html",
+            page("<a id=dl href=/file.bin>download</a>"),
+        )
+        .file(
+            "www.h.test",
+            "/close.html",
+            "text/html",
+            page("<button id=close onclick=\"window.close()\">close</button>"),
+        )
+        .file(
+            "www.h.test",
+            "/unicode.html",
+            "text/html",
+            "<!doctype html><meta charset=utf-8><title>עברית 🩺 Ünïcødé</title>\
+             <script>new Image().src = 'http://px.h-tracker.test/p.gif?t=' + encodeURIComponent(document.title) + '&c=' + encodeURIComponent('ﺷﻔﺎﺀ-🩺-canary');</script>"
+                .as_bytes()
+                .to_vec(),
+        )
+        .tracker_host("*.h-tracker.test")
+}
+
+async fn run_hostile(
+    steps: serde_json::Value,
+    start: &str,
+    limit: Duration,
+) -> (leakhound::browser::journey::RunOutcome, Vec<Record>) {
+    let server = SiteServer::start(more_hostile_site())
+        .await
+        .expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("c.jsonl");
+    let s = scenario(start, steps);
+    let started = Instant::now();
+    let outcome = common::run_offline(&s, &server, &capture).await;
+    assert!(
+        started.elapsed() < limit,
+        "{start}: took {:?}",
+        started.elapsed()
+    );
+    let records = common::read_capture(&capture);
+    if std::env::var_os("LH_DEBUG_HOSTILE").is_some() {
+        for r in server.received() {
+            eprintln!(
+                "server: {} {}{} {} bytes",
+                r.method,
+                r.host,
+                r.path,
+                r.body.len()
+            );
+        }
+        for r in &records {
+            if let Record::Request(q) = r {
+                eprintln!("capture: {} {} {:?}", q.method, q.url, q.fate);
+            }
+        }
+    }
+    assert!(
+        matches!(records.last(), Some(Record::End(_))),
+        "{start}: no end record"
+    );
+    server.shutdown().await;
+    (outcome, records)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dialogs_on_load_and_in_beforeunload_are_answered_and_recorded() {
+    let (outcome, records) = run_hostile(
+        serde_json::json!([{"action": "click", "selector": "#next"},
+                           {"action": "wait", "selector": "#plain"}]),
+        "http://www.h.test/dialogs.html",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let dialogs: Vec<&str> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Dialog(d) => Some(d.kind.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(dialogs.contains(&"alert"), "{dialogs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_popup_storm_ends_in_time() {
+    let (outcome, _) = run_hostile(
+        serde_json::json!([{"action": "click", "selector": "#storm"},
+                           {"action": "wait", "ms": 1500}]),
+        "http://www.h.test/storm.html",
+        Duration::from_secs(40),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endless_pages_end_within_their_limits() {
+    // A meta refresh to itself, forever; a parser-blocking script that never loads.
+    for start in [
+        "http://www.h.test/refresh.html",
+        "http://www.h.test/blocked.html",
+    ] {
+        run_hostile(
+            serde_json::json!([{"action": "wait", "ms": 1000}]),
+            start,
+            Duration::from_secs(45),
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_infinite_loop_times_out_the_step_and_the_run_is_incomplete() {
+    let (outcome, _) = run_hostile(
+        serde_json::json!([{"action": "click", "selector": "#spin", "timeout_ms": 3000},
+                           {"action": "wait", "ms": 500}]),
+        "http://www.h.test/spin.html",
+        Duration::from_secs(40),
+    )
+    .await;
+    assert_eq!(outcome.end.status, RunStatus::Incomplete);
+    assert!(outcome.end.reason.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_5_mb_request_body_is_capped_with_its_original_size() {
+    let (outcome, records) = run_hostile(
+        serde_json::json!([{"action": "wait", "selector": "#sent", "timeout_ms": 10000}]),
+        "http://www.h.test/upload5.html",
+        Duration::from_secs(40),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let up = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Request(q) if q.url.ends_with("/up5") => Some(q),
+            _ => None,
+        })
+        .expect("the upload is captured");
+    let body = up.body.as_ref().expect("body");
+    assert!(body.truncated, "capped");
+    assert!(
+        body.size >= 5 << 20,
+        "original size recorded: {}",
+        body.size
+    );
+    assert!(body.data.len() <= 1 << 20);
+    assert!(body.data.starts_with("q=hostilecanary"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_is_never_written_to_disk() {
+    let home = std::env::var("HOME").unwrap_or_default();
+    let target = Path::new(&home).join("Downloads/report.bin");
+    let _ = std::fs::remove_file(&target);
+    let (outcome, _) = run_hostile(
+        serde_json::json!([{"action": "click", "selector": "#dl"},
+                           {"action": "wait", "ms": 1000}]),
+        "http://www.h.test/download.html",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    assert!(
+        !target.exists(),
+        "the download was written to {}",
+        target.display()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_closes_itself_ends_the_run_in_time() {
+    let (outcome, _) = run_hostile(
+        serde_json::json!([{"action": "click", "selector": "#close"},
+                           {"action": "wait", "ms": 500}]),
+        "http://www.h.test/close.html",
+        Duration::from_secs(40),
+    )
+    .await;
+    // Whatever the browser makes of it, the run ends, and says why if it is incomplete.
+    if outcome.end.status == RunStatus::Incomplete {
+        assert!(outcome.end.reason.is_some());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unicode_titles_and_canaries_survive_capture() {
+    let (outcome, records) = run_hostile(
+        serde_json::json!([{"action": "wait", "ms": 500}]),
+        "http://www.h.test/unicode.html",
+        Duration::from_secs(30),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let pixel = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Request(q) if q.url.contains("p.gif?t=") => Some(q),
+            _ => None,
+        })
+        .expect("pixel captured");
+    let url = url::Url::parse(&pixel.url).expect("url");
+    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    assert!(
+        pairs
+            .iter()
+            .any(|(k, v)| k == "t" && v == "עברית 🩺 Ünïcødé"),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.iter().any(|(k, v)| k == "c" && v == "ﺷﻔﺎﺀ-🩺-canary"),
+        "{pairs:?}"
+    );
 }

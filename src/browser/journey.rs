@@ -190,6 +190,18 @@ async fn run_with_browser(
     if opts.capture {
         recorder::attach_browser(&cdp).await?;
     }
+    // A page can start a download; an audit never writes one to disk. (The request that fetched
+    // it is still captured.)
+    if let Err(e) = cdp
+        .call(
+            "Browser.setDownloadBehavior",
+            json!({"behavior": "deny"}),
+            None,
+        )
+        .await
+    {
+        tracing::warn!("cannot turn downloads off: {e}");
+    }
 
     // chromiumoxide's default handler tells every page to ignore certificate errors; an audit
     // must not, unless the user asked.
