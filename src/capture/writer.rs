@@ -508,6 +508,38 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the secret and whatever the traffic, a masked record parses back to the same
+        /// kind of record with the same own fields, and no traffic value still holds the secret.
+        #[test]
+        fn masking_never_changes_structure_for_any_secret(
+            secret in "\\PC{1,12}",
+            url_tail in "\\PC{0,40}",
+            body in "\\PC{0,80}",
+        ) {
+            use crate::capture::record::*;
+            let mask = SecretMask::new([("password", secret.as_str())]);
+            let record = Record::Request(Box::new(RequestRecord {
+                id: "r7".into(),
+                method: "POST".into(),
+                resource_type: "Fetch".into(),
+                url: format!("https://t.test/c?{url_tail}&pw={secret}"),
+                headers: vec![Header { name: "x-pw".into(), value: secret.clone() }],
+                body: Some(Body::from_bytes(format!("{body}{secret}").as_bytes(), 64)),
+                fate: Fate::Delivered,
+                ..Default::default()
+            }));
+            let line = masked_line(&mask, &record);
+            let back: Record = serde_json::from_str(&line).expect("parses");
+            let Record::Request(back) = back else { panic!("not a request: {line}") };
+            proptest::prop_assert_eq!(&back.id, "r7");
+            proptest::prop_assert_eq!(&back.method, "POST");
+            proptest::prop_assert_eq!(&back.resource_type, "Fetch");
+            proptest::prop_assert!(back.fate.is_delivered());
+            proptest::prop_assert_eq!(&back.headers[0].value, "[LEAKHOUND-SECRET:password]");
+        }
+    }
+
     #[test]
     fn secrets_in_compressed_bodies_are_masked_and_the_body_kept_decoded() {
         use std::io::Write as _;
