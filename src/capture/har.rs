@@ -13,9 +13,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::capture::record::{
-    Body, BodyEncoding, CaptureHeader, Fate, Header, Initiator, JourneyInfo, Record, RequestRecord,
-    ResponseInfo, StackFrame, StepRecord, TargetKind, WebSocketRecord, WsFrameRecord,
-    CAPTURE_FORMAT_NAME, CAPTURE_FORMAT_VERSION,
+    Body, BodyEncoding, CaptureHeader, EndRecord, Fate, Header, Initiator, JourneyInfo, Record,
+    RequestRecord, ResponseInfo, RunStatus, StackFrame, StepRecord, TargetKind, WebSocketRecord,
+    WsFrameRecord, CAPTURE_FORMAT_NAME, CAPTURE_FORMAT_VERSION,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -115,31 +115,77 @@ pub struct Entry {
     #[serde(
         default,
         rename = "_resourceType",
+        deserialize_with = "lenient",
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_type: Option<String>,
+    /// Chrome writes an object; chrome-har (Puppeteer) writes the initiator's URL as a string.
     #[serde(
         default,
         rename = "_initiator",
+        deserialize_with = "lenient_initiator",
         skip_serializing_if = "Option::is_none"
     )]
     pub initiator: Option<HarInitiator>,
     #[serde(
         default,
         rename = "_webSocketMessages",
+        deserialize_with = "lenient_list",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub web_socket_messages: Vec<WsMessage>,
     /// Chrome writes the network error of a failed request here.
-    #[serde(default, rename = "_error", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "_error",
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub error: Option<String>,
     /// leakhound's own: the capture's request id, step and fate, kept on export.
     #[serde(
         default,
         rename = "_leakhound",
+        deserialize_with = "lenient",
         skip_serializing_if = "Option::is_none"
     )]
     pub leakhound: Option<LeakhoundExtra>,
+}
+
+/// An exporter's own `_` field read when it has the shape leakhound knows, ignored otherwise:
+/// HAR writers put anything in their extensions (strings, objects, null), and a field leakhound
+/// merely uses as a hint must never make a whole HAR unreadable.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(value).ok())
+}
+
+fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(lenient(d)?.unwrap_or_default())
+}
+
+/// `_initiator` as Chrome's object, or as chrome-har's URL string.
+fn lenient_initiator<'de, D>(d: D) -> Result<Option<HarInitiator>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(url) if !url.is_empty() => Some(HarInitiator {
+            kind: "script".into(),
+            url: Some(url),
+            ..Default::default()
+        }),
+        v @ serde_json::Value::Object(_) => serde_json::from_value(v).ok(),
+        _ => None,
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -197,8 +243,31 @@ pub struct PostData {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<NameValue>,
     /// Not in HAR 1.2 for requests; leakhound writes `base64` for binary bodies.
-    #[serde(default, rename = "_encoding", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "_encoding",
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub encoding: Option<String>,
+    /// The same, as other exporters (and HAR 1.2's `content.encoding`) spell it.
+    #[serde(
+        default,
+        rename = "encoding",
+        deserialize_with = "lenient",
+        skip_serializing
+    )]
+    pub std_encoding: Option<String>,
+}
+
+impl PostData {
+    /// Whether the text is base64 (by either spelling of the encoding field).
+    pub fn is_base64(&self) -> bool {
+        [&self.encoding, &self.std_encoding].iter().any(|e| {
+            e.as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case("base64"))
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -419,7 +488,9 @@ pub fn read_har(path: &Path, mut journey: JourneyInfo) -> Result<Vec<Record>, Ha
         path: path.to_path_buf(),
         source,
     })?;
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    // Windows tools write a UTF-8 byte order mark, which JSON does not allow.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let de = &mut serde_json::Deserializer::from_slice(text);
     let har: Har = serde_path_to_error::deserialize(de).map_err(|e| HarError::Invalid {
         path: path.to_path_buf(),
         field: e.path().to_string(),
@@ -475,12 +546,59 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
         .enumerate()
         .map(|(i, p)| (p.id.as_str(), i))
         .collect();
+    // Several sites in one HAR: each page's own document is first party, beside the identity
+    // file's `first_party` (a tracker's iframe document is not a page of its own).
+    for p in &har.log.pages {
+        let own = entries
+            .iter()
+            .find(|e| e.pageref.as_deref() == Some(p.id.as_str()) && resource_type(e) == "Document")
+            .map(|e| e.request.url.as_str())
+            .or_else(|| p.title.starts_with("http").then_some(p.title.as_str()));
+        if let Some(host) = own
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(crate::classify::party::registrable_domain))
+        {
+            if !journey.first_party.contains(&host) {
+                journey.first_party.push(host);
+            }
+        }
+    }
+    if let Some(Record::Header(h)) = out.first_mut() {
+        h.journey.first_party.clone_from(&journey.first_party);
+    }
     for (i, p) in har.log.pages.iter().enumerate() {
+        // JUnit and the reports name steps by label: never leave one empty.
+        let label = if p.title.trim().is_empty() {
+            format!(
+                "page {}",
+                if p.id.is_empty() {
+                    i.to_string()
+                } else {
+                    p.id.clone()
+                }
+            )
+        } else {
+            p.title.clone()
+        };
         out.push(Record::Step(StepRecord {
             index: i,
             action: "goto".into(),
-            label: p.title.clone(),
+            label,
             time_ms: ms(&p.started_date_time),
+        }));
+    }
+    if har.log.pages.is_empty() {
+        // Playwright and hand-made HARs may have no pages: one step holds every entry, so every
+        // finding belongs to a named step (and a JUnit case).
+        out.push(Record::Step(StepRecord {
+            index: 0,
+            action: "goto".into(),
+            label: if journey.start_url.is_empty() {
+                "HAR entries".into()
+            } else {
+                format!("open {}", journey.start_url)
+            },
+            time_ms: 0.0,
         }));
     }
     let mut page_url = journey.start_url.clone();
@@ -558,11 +676,17 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
             continue;
         }
         let body = e.request.post_data.as_ref().map(|p| {
-            if p.encoding.as_deref() == Some("base64") {
+            if p.is_base64() {
                 use base64::Engine as _;
+                // Decoded before anything else: the bytes inside may be URL-encoded, gzip, JSON.
+                let cleaned: Vec<u8> = p
+                    .text
+                    .bytes()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
                 let raw = base64::engine::general_purpose::STANDARD
-                    .decode(p.text.as_bytes())
-                    .unwrap_or_default();
+                    .decode(&cleaned)
+                    .unwrap_or_else(|_| p.text.as_bytes().to_vec());
                 Body::from_bytes(&raw, usize::MAX)
             } else if p.text.is_empty() && !p.params.is_empty() {
                 let text = p
@@ -613,6 +737,29 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
             beacon: extra.is_some_and(|x| x.beacon),
         })));
     }
+    // A HAR that parsed is a complete record of what the browser sent: the run is complete.
+    let (mut requests, mut frames, mut last) = (0, 0, 0.0f64);
+    for r in &out {
+        match r {
+            Record::Request(q) => {
+                requests += 1;
+                last = last.max(q.time_ms);
+            }
+            Record::WsFrame(f) => {
+                frames += 1;
+                last = last.max(f.time_ms);
+            }
+            _ => {}
+        }
+    }
+    out.push(Record::End(EndRecord {
+        status: RunStatus::Complete,
+        reason: None,
+        time_ms: last,
+        steps_run: har.log.pages.len(),
+        requests,
+        ws_frames: frames,
+    }));
     out
 }
 
@@ -822,6 +969,7 @@ impl<W: Write> HarWriter<W> {
             text: b.data.clone(),
             params: Vec::new(),
             encoding: (b.encoding == BodyEncoding::Base64).then(|| "base64".into()),
+            std_encoding: None,
         });
         let resp = r.response.clone().unwrap_or_default();
         let mime = resp
@@ -1094,7 +1242,13 @@ mod tests {
             h.journey.start_url,
             "https://www.mercy.test/symptoms/chest-pain"
         );
-        let Record::Request(fb) = recs.last().unwrap() else {
+        // The import ends with a complete-run `end` record; the tracker request is before it.
+        assert!(matches!(
+            recs.last(),
+            Some(Record::End(e)) if e.status == RunStatus::Complete && e.requests == 2
+        ));
+        let Some(Record::Request(fb)) = recs.iter().rev().find(|r| matches!(r, Record::Request(_)))
+        else {
             panic!()
         };
         assert!(matches!(fb.fate, Fate::Failed { .. }));
