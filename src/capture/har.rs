@@ -499,121 +499,220 @@ pub fn read_har(path: &Path, mut journey: JourneyInfo) -> Result<Vec<Record>, Ha
     Ok(har_to_records(&har, &mut journey))
 }
 
-/// Converts a parsed HAR (see [`read_har`]).
-pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
-    let entries = &har.log.entries;
-    if journey.start_url.is_empty() {
-        journey.start_url = entries
-            .iter()
-            .find(|e| resource_type(e) == "Document")
-            .or_else(|| entries.first())
-            .map(|e| e.request.url.clone())
-            .unwrap_or_default();
+/// What a first look at a HAR's entries learns, before any record is made: when it starts, its
+/// first document, each page's own document. Enough to write the header and steps.
+#[derive(Debug, Default)]
+pub struct HarHead {
+    pub creator: Creator,
+    pub browser: Option<Creator>,
+    pub pages: Vec<Page>,
+    t0: Option<SystemTime>,
+    first_document: Option<String>,
+    first_entry: Option<String>,
+    /// Page id → its own (first) document's URL.
+    page_documents: BTreeMap<String, String>,
+    /// Entries seen.
+    pub entries: usize,
+}
+
+impl HarHead {
+    /// Takes note of one entry (any order).
+    pub fn observe(&mut self, e: &Entry) {
+        self.entries += 1;
+        if let Some(t) = parse_time(&e.started_date_time) {
+            self.t0 = Some(self.t0.map_or(t, |t0| t0.min(t)));
+        }
+        if self.first_entry.is_none() {
+            self.first_entry = Some(e.request.url.clone());
+        }
+        if resource_type(e) == "Document" {
+            if self.first_document.is_none() {
+                self.first_document = Some(e.request.url.clone());
+            }
+            if let Some(p) = &e.pageref {
+                if !self.page_documents.contains_key(p) {
+                    self.page_documents.insert(p.clone(), e.request.url.clone());
+                }
+            }
+        }
     }
-    let t0 = entries
-        .iter()
-        .filter_map(|e| parse_time(&e.started_date_time))
-        .min();
-    let ms = |s: &str| -> f64 {
-        match (t0, parse_time(s)) {
+
+    /// Completes `journey` (start URL; each page's own site as first party) and returns the
+    /// header and step records.
+    pub fn prelude(&self, journey: &mut JourneyInfo) -> Vec<Record> {
+        if journey.start_url.is_empty() {
+            journey.start_url = self
+                .first_document
+                .clone()
+                .or_else(|| self.first_entry.clone())
+                .unwrap_or_default();
+        }
+        // Several sites in one HAR: each page's own document is first party, beside the identity
+        // file's `first_party` (a tracker's iframe document is not a page of its own).
+        for p in &self.pages {
+            let own = self
+                .page_documents
+                .get(&p.id)
+                .map(String::as_str)
+                .or_else(|| p.title.starts_with("http").then_some(p.title.as_str()));
+            if let Some(domain) = own
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(crate::classify::party::registrable_domain))
+            {
+                if !journey.first_party.contains(&domain) {
+                    journey.first_party.push(domain);
+                }
+            }
+        }
+        let started = self
+            .t0
+            .map(|t| humantime::format_rfc3339_millis(t).to_string())
+            .unwrap_or_default();
+        let mut out = vec![Record::Header(CaptureHeader {
+            format: CAPTURE_FORMAT_NAME.into(),
+            version: CAPTURE_FORMAT_VERSION,
+            tool_version: format!("har-import ({})", self.creator.name),
+            browser_version: self
+                .browser
+                .as_ref()
+                .map(|b| format!("{} {}", b.name, b.version))
+                .unwrap_or_default(),
+            started_at: started,
+            journey: journey.clone(),
+        })];
+        let conv = self.converter(journey);
+        for (i, p) in self.pages.iter().enumerate() {
+            // JUnit and the reports name steps by label: never leave one empty.
+            let label = if p.title.trim().is_empty() {
+                format!(
+                    "page {}",
+                    if p.id.is_empty() {
+                        i.to_string()
+                    } else {
+                        p.id.clone()
+                    }
+                )
+            } else {
+                p.title.clone()
+            };
+            out.push(Record::Step(StepRecord {
+                index: i,
+                action: "goto".into(),
+                label,
+                time_ms: conv.ms(&p.started_date_time),
+            }));
+        }
+        if self.pages.is_empty() {
+            // Playwright and hand-made HARs may have no pages: one step holds every entry, so
+            // every finding belongs to a named step (and a JUnit case).
+            out.push(Record::Step(StepRecord {
+                index: 0,
+                action: "goto".into(),
+                label: if journey.start_url.is_empty() {
+                    "HAR entries".into()
+                } else {
+                    format!("open {}", journey.start_url)
+                },
+                time_ms: 0.0,
+            }));
+        }
+        out
+    }
+
+    /// Turns entries into records, in file order (see [`EntryConverter::convert`]).
+    pub fn converter(&self, journey: &JourneyInfo) -> EntryConverter {
+        EntryConverter {
+            t0: self.t0,
+            page_index: self
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.id.clone(), i))
+                .collect(),
+            page_url: journey.start_url.clone(),
+            ws_count: 0,
+            n: 0,
+            requests: 0,
+            frames: 0,
+            last_ms: 0.0,
+        }
+    }
+}
+
+/// Converts HAR entries to capture records one at a time, keeping only what crosses entries (the
+/// page open, WebSocket numbering, counts).
+#[derive(Debug)]
+pub struct EntryConverter {
+    t0: Option<SystemTime>,
+    page_index: std::collections::HashMap<String, usize>,
+    page_url: String,
+    ws_count: usize,
+    n: usize,
+    requests: usize,
+    frames: usize,
+    last_ms: f64,
+}
+
+impl EntryConverter {
+    fn ms(&self, s: &str) -> f64 {
+        match (self.t0, parse_time(s)) {
             (Some(a), Some(b)) => b
                 .duration_since(a)
                 .map(|d| d.as_secs_f64() * 1000.0)
                 .unwrap_or(0.0),
             _ => 0.0,
         }
-    };
-    let started = t0
-        .map(|t| humantime::format_rfc3339_millis(t).to_string())
-        .unwrap_or_default();
-    let mut out = vec![Record::Header(CaptureHeader {
-        format: CAPTURE_FORMAT_NAME.into(),
-        version: CAPTURE_FORMAT_VERSION,
-        tool_version: format!("har-import ({})", har.log.creator.name),
-        browser_version: har
-            .log
-            .browser
-            .as_ref()
-            .map(|b| format!("{} {}", b.name, b.version))
-            .unwrap_or_default(),
-        started_at: started,
-        journey: journey.clone(),
-    })];
-    let page_index: BTreeMap<&str, usize> = har
-        .log
-        .pages
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
-    // Several sites in one HAR: each page's own document is first party, beside the identity
-    // file's `first_party` (a tracker's iframe document is not a page of its own).
-    for p in &har.log.pages {
-        let own = entries
-            .iter()
-            .find(|e| e.pageref.as_deref() == Some(p.id.as_str()) && resource_type(e) == "Document")
-            .map(|e| e.request.url.as_str())
-            .or_else(|| p.title.starts_with("http").then_some(p.title.as_str()));
-        if let Some(host) = own
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(crate::classify::party::registrable_domain))
-        {
-            if !journey.first_party.contains(&host) {
-                journey.first_party.push(host);
+    }
+
+    fn push(&mut self, out: &mut Vec<Record>, r: Record) {
+        match &r {
+            Record::Request(q) => {
+                self.requests += 1;
+                self.last_ms = self.last_ms.max(q.time_ms);
             }
+            Record::WsFrame(f) => {
+                self.frames += 1;
+                self.last_ms = self.last_ms.max(f.time_ms);
+            }
+            _ => {}
         }
+        out.push(r);
     }
-    if let Some(Record::Header(h)) = out.first_mut() {
-        h.journey.first_party.clone_from(&journey.first_party);
+
+    /// The records of one entry: a request, or a WebSocket and the frames the page sent.
+    pub fn convert(&mut self, e: &Entry, out: &mut Vec<Record>) {
+        self.convert_entry(e, out);
+        self.n += 1;
     }
-    for (i, p) in har.log.pages.iter().enumerate() {
-        // JUnit and the reports name steps by label: never leave one empty.
-        let label = if p.title.trim().is_empty() {
-            format!(
-                "page {}",
-                if p.id.is_empty() {
-                    i.to_string()
-                } else {
-                    p.id.clone()
-                }
-            )
-        } else {
-            p.title.clone()
-        };
-        out.push(Record::Step(StepRecord {
-            index: i,
-            action: "goto".into(),
-            label,
-            time_ms: ms(&p.started_date_time),
-        }));
-    }
-    if har.log.pages.is_empty() {
-        // Playwright and hand-made HARs may have no pages: one step holds every entry, so every
-        // finding belongs to a named step (and a JUnit case).
-        out.push(Record::Step(StepRecord {
-            index: 0,
-            action: "goto".into(),
-            label: if journey.start_url.is_empty() {
-                "HAR entries".into()
+
+    /// The closing record. A HAR read to its end is a complete record of what the browser sent;
+    /// one cut off (`complete` false) is an incomplete run, analysed as far as it goes.
+    pub fn end(&self, steps: usize, complete: bool) -> Record {
+        Record::End(EndRecord {
+            status: if complete {
+                RunStatus::Complete
             } else {
-                format!("open {}", journey.start_url)
+                RunStatus::Incomplete
             },
-            time_ms: 0.0,
-        }));
+            reason: (!complete).then(|| "the HAR file is cut off before its end".to_string()),
+            time_ms: self.last_ms,
+            steps_run: steps,
+            requests: self.requests,
+            ws_frames: self.frames,
+        })
     }
-    let mut page_url = journey.start_url.clone();
-    let mut ws_count = 0usize;
-    for (n, e) in entries.iter().enumerate() {
+
+    fn convert_entry(&mut self, e: &Entry, out: &mut Vec<Record>) {
         let step = e
             .pageref
             .as_deref()
-            .and_then(|p| page_index.get(p).copied())
+            .and_then(|p| self.page_index.get(p).copied())
             .unwrap_or(0);
         let rtype = resource_type(e);
         if rtype == "Document" && e.initiator.as_ref().is_none_or(|i| i.kind != "script") {
-            page_url = e.request.url.clone();
+            self.page_url = e.request.url.clone();
         }
-        let time_ms = ms(&e.started_date_time);
+        let time_ms = self.ms(&e.started_date_time);
         let initiator = initiator_from(e.initiator.as_ref());
         let mut headers = headers_from(&e.request.headers);
         if !e.request.cookies.is_empty()
@@ -633,19 +732,22 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
             });
         }
         if rtype == "WebSocket" || !e.web_socket_messages.is_empty() {
-            let id = format!("w{ws_count}");
-            ws_count += 1;
-            out.push(Record::WebSocket(WebSocketRecord {
-                id: id.clone(),
-                time_ms,
-                step,
-                page_url: page_url.clone(),
-                frame_url: page_url.clone(),
-                target: TargetKind::Page,
-                url: e.request.url.clone(),
-                headers,
-                initiator,
-            }));
+            let id = format!("w{}", self.ws_count);
+            self.ws_count += 1;
+            self.push(
+                out,
+                Record::WebSocket(WebSocketRecord {
+                    id: id.clone(),
+                    time_ms,
+                    step,
+                    page_url: self.page_url.clone(),
+                    frame_url: self.page_url.clone(),
+                    target: TargetKind::Page,
+                    url: e.request.url.clone(),
+                    headers,
+                    initiator,
+                }),
+            );
             let base = e.web_socket_messages.first().map_or(0.0, |m| m.time);
             for (k, m) in e
                 .web_socket_messages
@@ -662,18 +764,21 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
                 } else {
                     Body::from_bytes(m.data.as_bytes(), usize::MAX)
                 };
-                out.push(Record::WsFrame(WsFrameRecord {
-                    id: format!("{id}#{k}"),
-                    socket: id.clone(),
-                    time_ms: time_ms + (m.time - base) * 1000.0,
-                    step,
-                    page_url: page_url.clone(),
-                    url: e.request.url.clone(),
-                    opcode: if m.opcode == 0 { 1 } else { m.opcode },
-                    payload,
-                }));
+                self.push(
+                    out,
+                    Record::WsFrame(WsFrameRecord {
+                        id: format!("{id}#{k}"),
+                        socket: id.clone(),
+                        time_ms: time_ms + (m.time - base) * 1000.0,
+                        step,
+                        page_url: self.page_url.clone(),
+                        url: e.request.url.clone(),
+                        opcode: if m.opcode == 0 { 1 } else { m.opcode },
+                        payload,
+                    }),
+                );
             }
-            continue;
+            return;
         }
         let body = e.request.post_data.as_ref().map(|p| {
             if p.is_base64() {
@@ -718,48 +823,47 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
             fulfilled_locally: false,
         });
         let extra = e.leakhound.as_ref();
-        out.push(Record::Request(Box::new(RequestRecord {
-            id: extra.map_or_else(|| format!("h{n}"), |x| x.id.clone()),
-            time_ms,
-            step: extra.map_or(step, |x| x.step),
-            page_url: extra.map_or_else(|| page_url.clone(), |x| x.page_url.clone()),
-            frame_url: page_url.clone(),
-            target: TargetKind::Page,
-            resource_type: rtype,
-            method: e.request.method.clone(),
-            url: e.request.url.clone(),
-            headers,
-            body,
-            redirects: Vec::new(),
-            initiator,
-            response,
-            fate,
-            beacon: extra.is_some_and(|x| x.beacon),
-        })));
+        self.push(
+            out,
+            Record::Request(Box::new(RequestRecord {
+                id: extra.map_or_else(|| format!("h{}", self.n), |x| x.id.clone()),
+                time_ms,
+                step: extra.map_or(step, |x| x.step),
+                page_url: extra.map_or_else(|| self.page_url.clone(), |x| x.page_url.clone()),
+                frame_url: self.page_url.clone(),
+                target: TargetKind::Page,
+                resource_type: rtype,
+                method: e.request.method.clone(),
+                url: e.request.url.clone(),
+                headers,
+                body,
+                redirects: Vec::new(),
+                initiator,
+                response,
+                fate,
+                beacon: extra.is_some_and(|x| x.beacon),
+            })),
+        );
     }
-    // A HAR that parsed is a complete record of what the browser sent: the run is complete.
-    let (mut requests, mut frames, mut last) = (0, 0, 0.0f64);
-    for r in &out {
-        match r {
-            Record::Request(q) => {
-                requests += 1;
-                last = last.max(q.time_ms);
-            }
-            Record::WsFrame(f) => {
-                frames += 1;
-                last = last.max(f.time_ms);
-            }
-            _ => {}
-        }
+}
+
+/// Converts a parsed HAR (see [`read_har`]).
+pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
+    let mut head = HarHead {
+        creator: har.log.creator.clone(),
+        browser: har.log.browser.clone(),
+        pages: har.log.pages.clone(),
+        ..Default::default()
+    };
+    for e in &har.log.entries {
+        head.observe(e);
     }
-    out.push(Record::End(EndRecord {
-        status: RunStatus::Complete,
-        reason: None,
-        time_ms: last,
-        steps_run: har.log.pages.len(),
-        requests,
-        ws_frames: frames,
-    }));
+    let mut out = head.prelude(journey);
+    let mut conv = head.converter(journey);
+    for e in &har.log.entries {
+        conv.convert(e, &mut out);
+    }
+    out.push(conv.end(head.pages.len(), true));
     out
 }
 
