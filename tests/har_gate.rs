@@ -236,3 +236,26 @@ fn run_accepts_an_identity_file() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("identity.email.kind"), "{stderr}");
 }
+
+/// A HAR cut off mid-file (a crash during export) is analysed as far as it goes and exits 3:
+/// the only case where a HAR is "incomplete".
+#[test]
+fn cut_off_har_is_incomplete_and_still_reports_what_it_has() {
+    let mut entries = vec![document("https://www.mercy.test/portal/login", Some("p"))];
+    for i in 0..40 {
+        entries.push(entry(
+            &format!("https://px.ads.test/c?i={i}&e=jane.q.patient%40gmail.com"),
+            Some("p"),
+            json!({}),
+        ));
+    }
+    let har = json!({"log": {"version": "1.2", "creator": {"name": "x", "version": "1"},
+        "pages": [{"id": "p", "title": "Portal", "startedDateTime": "2026-11-20T10:00:00.000Z"}],
+        "entries": entries}});
+    let text = serde_json::to_vec(&har).unwrap();
+    let run = analyze(&text[..text.len() / 2]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let report = run.json("report.json");
+    assert_eq!(report["run"]["status"], "incomplete");
+    assert!(!report["findings"].as_array().unwrap().is_empty());
+}

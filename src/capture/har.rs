@@ -409,7 +409,14 @@ fn headers_from(list: &[NameValue]) -> Vec<Header> {
 
 /// CDP-style resource type from Chrome's lower-case HAR one.
 fn resource_type(entry: &Entry) -> String {
-    let raw = entry.resource_type.as_deref().unwrap_or("");
+    resource_type_of(
+        entry.resource_type.as_deref(),
+        &entry.response.content.mime_type,
+    )
+}
+
+fn resource_type_of(raw: Option<&str>, mime: &str) -> String {
+    let raw = raw.unwrap_or("");
     match raw.to_ascii_lowercase().as_str() {
         "document" => "Document".into(),
         "xhr" => "XHR".into(),
@@ -421,7 +428,7 @@ fn resource_type(entry: &Entry) -> String {
         "ping" => "Ping".into(),
         "websocket" => "WebSocket".into(),
         "media" => "Media".into(),
-        "" if entry.response.content.mime_type.starts_with("text/html") => "Document".into(),
+        "" if mime.starts_with("text/html") => "Document".into(),
         "" => "Other".into(),
         other => {
             let mut c = other.chars();
@@ -513,6 +520,8 @@ pub struct HarHead {
     page_documents: BTreeMap<String, String>,
     /// Entries seen.
     pub entries: usize,
+    /// Top-level document URLs (the pages the HAR visited), for the classifier's first pass.
+    pub page_urls: std::collections::BTreeSet<String>,
 }
 
 impl HarHead {
@@ -847,6 +856,346 @@ impl EntryConverter {
     }
 }
 
+/// How a streamed HAR ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HarEnd {
+    /// Read to its closing brace.
+    Complete,
+    /// The file stops before its end (a crash mid-export, a truncated download): every entry
+    /// before the cut was handed out.
+    CutOff,
+}
+
+/// What [`stream_har`] hands its callback.
+pub enum HarPart<'a> {
+    /// The text of one `log.entries` element.
+    Entry(&'a [u8]),
+    /// The text of `log.pages`, `log.creator` or `log.browser` (by name).
+    Meta(&'static str, &'a [u8]),
+}
+
+/// Bytes read from a HAR at a time.
+const HAR_CHUNK: usize = 1 << 20;
+
+/// Reads a HAR without ever holding it whole: the JSON structure is followed byte by byte (strings
+/// skipped with `memchr`), and each element of `log.entries` — plus `log.pages`, `log.creator`,
+/// `log.browser` — is handed to `f` as its own text, which the caller parses. Memory is one read
+/// chunk plus the largest entry. A UTF-8 byte order mark is skipped.
+pub fn stream_har(
+    path: &Path,
+    mut f: impl FnMut(HarPart<'_>) -> Result<(), HarError>,
+) -> Result<HarEnd, HarError> {
+    use std::io::Read;
+    let io_err = |source| HarError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io_err)?;
+    let mut buf = vec![0u8; HAR_CHUNK];
+    let mut sp = HarSplitter::default();
+    let mut first = true;
+    loop {
+        let n = file.read(&mut buf).map_err(io_err)?;
+        if n == 0 {
+            break;
+        }
+        let mut chunk = &buf[..n];
+        if first {
+            first = false;
+            chunk = chunk.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(chunk);
+        }
+        sp.feed(chunk, &mut f)?;
+    }
+    if !sp.seen_log {
+        return Err(HarError::Invalid {
+            path: path.to_path_buf(),
+            field: "log".into(),
+            message: "no `log` object: not a HAR file".into(),
+        });
+    }
+    Ok(if sp.closed {
+        HarEnd::Complete
+    } else {
+        HarEnd::CutOff
+    })
+}
+
+/// The state of [`stream_har`] between chunks.
+#[derive(Default)]
+struct HarSplitter {
+    depth: usize,
+    in_str: bool,
+    /// The previous byte was a backslash inside a string.
+    escape: bool,
+    /// At depth 2 (inside `log`), the next string is a key.
+    expect_key: bool,
+    /// The key being read, while in a key string at depth 2.
+    key: Option<Vec<u8>>,
+    /// The last key read at depth 2.
+    last_key: Vec<u8>,
+    /// What the value being captured is.
+    target: Option<&'static str>,
+    /// Bytes of the value being captured (an entry, or pages/creator/browser).
+    cap: Vec<u8>,
+    capturing: bool,
+    /// Inside the `entries` array (its elements are at depth 3).
+    in_entries: bool,
+    /// The top-level object closed.
+    closed: bool,
+    /// An object was opened inside the top-level one (`log`).
+    seen_log: bool,
+}
+
+impl HarSplitter {
+    fn feed(
+        &mut self,
+        chunk: &[u8],
+        f: &mut impl FnMut(HarPart<'_>) -> Result<(), HarError>,
+    ) -> Result<(), HarError> {
+        let mut seg = 0usize;
+        let mut i = 0usize;
+        while i < chunk.len() {
+            if self.in_str {
+                if self.escape {
+                    self.escape = false;
+                    if let Some(k) = &mut self.key {
+                        k.push(chunk[i]);
+                    }
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                    None => {
+                        if let Some(k) = &mut self.key {
+                            k.extend_from_slice(&chunk[i..]);
+                        }
+                        i = chunk.len();
+                    }
+                    Some(off) => {
+                        let at = i + off;
+                        if let Some(k) = &mut self.key {
+                            k.extend_from_slice(&chunk[i..at]);
+                        }
+                        if chunk[at] == b'\\' {
+                            self.escape = true;
+                        } else {
+                            self.in_str = false;
+                            if let Some(k) = self.key.take() {
+                                self.last_key = k;
+                            }
+                        }
+                        i = at + 1;
+                    }
+                }
+                continue;
+            }
+            let b = chunk[i];
+            match b {
+                b'"' => {
+                    self.in_str = true;
+                    if self.depth == 2 && self.expect_key && !self.capturing {
+                        self.key = Some(Vec::new());
+                        self.expect_key = false;
+                    }
+                }
+                b'{' | b'[' => {
+                    if self.depth == 2 && !self.capturing {
+                        let name: Option<&'static str> = match self.last_key.as_slice() {
+                            b"entries" if b == b'[' => {
+                                self.in_entries = true;
+                                None
+                            }
+                            b"pages" => Some("pages"),
+                            b"creator" => Some("creator"),
+                            b"browser" => Some("browser"),
+                            _ => None,
+                        };
+                        if let Some(name) = name {
+                            self.target = Some(name);
+                            self.capturing = true;
+                            self.cap.clear();
+                            seg = i;
+                        }
+                    } else if self.depth == 3 && self.in_entries && !self.capturing {
+                        self.target = Some("entry");
+                        self.capturing = true;
+                        self.cap.clear();
+                        seg = i;
+                    }
+                    self.depth += 1;
+                    if self.depth == 2 {
+                        self.expect_key = true;
+                        self.seen_log = true;
+                    }
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    let done = (self.depth == 3 && self.in_entries && self.target == Some("entry"))
+                        || (self.depth == 2 && self.target.is_some_and(|t| t != "entry"));
+                    if self.capturing && done {
+                        self.cap.extend_from_slice(&chunk[seg..=i]);
+                        self.capturing = false;
+                        match self.target.take() {
+                            Some("entry") => f(HarPart::Entry(&self.cap))?,
+                            Some(name) => f(HarPart::Meta(name, &self.cap))?,
+                            None => {}
+                        }
+                        self.cap.clear();
+                    }
+                    if self.depth == 2 && self.in_entries && b == b']' {
+                        self.in_entries = false;
+                    }
+                    if self.depth == 0 {
+                        self.closed = true;
+                    }
+                }
+                b',' if self.depth == 2 => self.expect_key = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        if self.capturing {
+            self.cap.extend_from_slice(&chunk[seg..]);
+        }
+        Ok(())
+    }
+}
+
+/// The few fields of an entry the first pass needs; everything else is skipped unparsed.
+#[derive(Deserialize)]
+struct LightEntry<'a> {
+    #[serde(default)]
+    pageref: Option<String>,
+    #[serde(default, rename = "startedDateTime")]
+    started: std::borrow::Cow<'a, str>,
+    #[serde(default, rename = "_resourceType", borrow)]
+    resource_type: Option<&'a serde_json::value::RawValue>,
+    #[serde(default, rename = "_initiator", borrow)]
+    initiator: Option<&'a serde_json::value::RawValue>,
+    #[serde(default, borrow)]
+    request: LightRequest<'a>,
+    #[serde(default, borrow)]
+    response: LightResponse<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct LightRequest<'a> {
+    #[serde(default, borrow)]
+    url: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Deserialize, Default)]
+struct LightResponse<'a> {
+    #[serde(default, borrow)]
+    content: LightContent<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct LightContent<'a> {
+    #[serde(default, rename = "mimeType", borrow)]
+    mime_type: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct LightInitiator<'a> {
+    #[serde(default, rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// What the classifier's first pass needs of the pages a HAR visited, bounded by the number of
+/// distinct page URLs (see [`HarHead::page_urls`]).
+const MAX_PAGE_URLS: usize = 20_000;
+
+impl HarHead {
+    fn observe_light(&mut self, e: &LightEntry<'_>) {
+        self.entries += 1;
+        if let Some(t) = parse_time(&e.started) {
+            self.t0 = Some(self.t0.map_or(t, |t0| t0.min(t)));
+        }
+        let url = e.request.url.as_ref();
+        if self.first_entry.is_none() {
+            self.first_entry = Some(url.to_string());
+        }
+        let raw_type: Option<String> = e
+            .resource_type
+            .and_then(|r| serde_json::from_str::<String>(r.get()).ok());
+        let rtype = resource_type_of(raw_type.as_deref(), &e.response.content.mime_type);
+        if rtype == "Document" {
+            if self.first_document.is_none() {
+                self.first_document = Some(url.to_string());
+            }
+            if let Some(p) = &e.pageref {
+                if !self.page_documents.contains_key(p) {
+                    self.page_documents.insert(p.clone(), url.to_string());
+                }
+            }
+            let by_script = e.initiator.is_some_and(|r| {
+                serde_json::from_str::<LightInitiator<'_>>(r.get())
+                    .is_ok_and(|i| i.kind == "script")
+                    || r.get().starts_with('"')
+            });
+            if !by_script && self.page_urls.len() < MAX_PAGE_URLS {
+                self.page_urls.insert(url.to_string());
+            }
+        }
+    }
+}
+
+/// Reads a HAR entry by entry (see [`stream_har`]): the first pass learns its [`HarHead`] from a
+/// few fields of each entry, the caller's passes then convert entries with
+/// [`HarHead::converter`].
+pub fn har_head(path: &Path) -> Result<(HarHead, HarEnd), HarError> {
+    let mut head = HarHead::default();
+    let mut index = 0usize;
+    let end = stream_har(path, |part| {
+        match part {
+            HarPart::Entry(bytes) => {
+                let e =
+                    parse_part::<LightEntry<'_>>(path, bytes, &format!("log.entries[{index}]"))?;
+                index += 1;
+                head.observe_light(&e);
+            }
+            HarPart::Meta("pages", bytes) => head.pages = parse_part(path, bytes, "log.pages")?,
+            HarPart::Meta("creator", bytes) => {
+                head.creator = parse_part(path, bytes, "log.creator")?
+            }
+            HarPart::Meta(_, bytes) => head.browser = parse_part(path, bytes, "log.browser").ok(),
+        }
+        Ok(())
+    })?;
+    Ok((head, end))
+}
+
+/// Calls `f` with every entry of the HAR, parsed, in file order.
+pub fn for_each_entry(path: &Path, mut f: impl FnMut(&Entry)) -> Result<HarEnd, HarError> {
+    let mut index = 0usize;
+    stream_har(path, |part| {
+        if let HarPart::Entry(bytes) = part {
+            let e = parse_part::<Entry>(path, bytes, &format!("log.entries[{index}]"))?;
+            index += 1;
+            f(&e);
+        }
+        Ok(())
+    })
+}
+
+fn parse_part<'de, T: Deserialize<'de>>(
+    path: &Path,
+    bytes: &'de [u8],
+    at: &str,
+) -> Result<T, HarError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| HarError::Invalid {
+        path: path.to_path_buf(),
+        field: if e.path().to_string() == "." {
+            at.to_string()
+        } else {
+            format!("{at}.{}", e.path())
+        },
+        message: e.inner().to_string(),
+    })
+}
+
 /// Converts a parsed HAR (see [`read_har`]).
 pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
     let mut head = HarHead {
@@ -1152,6 +1501,7 @@ impl<W: Write> HarWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// `har` read back through a file, as `leakhound analyze` reads one.
     fn import(har: &[u8]) -> Vec<Record> {
@@ -1416,6 +1766,59 @@ mod tests {
             .expect("search term found");
         assert_eq!(f.domain, "google-analytics.com");
         assert_eq!(f.channel, "body:form:ep.search_term");
+    }
+
+    /// The streamed reader sees exactly the entries, pages and creator a whole parse sees, with
+    /// brackets, braces, quotes and escapes inside strings, pages after entries, a BOM, and
+    /// entries split across read chunks; a cut-off file hands out every entry before the cut.
+    #[test]
+    fn streamed_reading_matches_whole_parse_and_detects_cut_off() {
+        let tricky = "a \\\" ] } [ { , \\u005d \u{e9}";
+        let mut entries = Vec::new();
+        for i in 0..300 {
+            entries.push(json!({
+                "pageref": "p1",
+                "startedDateTime": "2024-05-01T10:00:00.000Z",
+                "request": {"method": "POST", "url": format!("https://t.test/{i}?x={tricky}"),
+                            "headers": [{"name": "X", "value": tricky}],
+                            "postData": {"text": "y".repeat(i * 37)}},
+                "response": {"status": 200, "content": {"mimeType": "text/html"}},
+                "_initiator": if i % 2 == 0 { json!("https://s.test/a.js") } else { json!({"type": "parser"}) }
+            }));
+        }
+        let har = json!({"log": {"version": "1.2", "creator": {"name": "x{[\"", "version": "1"},
+            "entries": entries,
+            "pages": [{"id": "p1", "title": "T ]}", "startedDateTime": "2024-05-01T10:00:00.000Z"}]}});
+        let mut text = b"\xEF\xBB\xBF".to_vec();
+        text.extend(serde_json::to_vec_pretty(&har).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.har");
+        std::fs::write(&path, &text).unwrap();
+        let whole = read_har(&path, JourneyInfo::default()).unwrap();
+        let (head, end) = har_head(&path).unwrap();
+        assert_eq!(end, HarEnd::Complete);
+        assert_eq!(head.entries, 300);
+        assert_eq!(head.creator.name, "x{[\"");
+        assert_eq!(head.pages[0].title, "T ]}");
+        let mut journey = JourneyInfo::default();
+        let mut streamed = head.prelude(&mut journey);
+        let mut conv = head.converter(&journey);
+        for_each_entry(&path, |e| conv.convert(e, &mut streamed)).unwrap();
+        streamed.push(conv.end(head.pages.len(), true));
+        assert_eq!(
+            serde_json::to_value(&streamed).unwrap(),
+            serde_json::to_value(&whole).unwrap()
+        );
+
+        // Cut off in the middle of an entry: the entries before it, and `CutOff`.
+        let cut = &text[..text.len() * 2 / 3];
+        std::fs::write(&path, cut).unwrap();
+        let (head, end) = har_head(&path).unwrap();
+        assert_eq!(end, HarEnd::CutOff);
+        assert!(head.entries > 100 && head.entries < 300, "{}", head.entries);
+        // Not a HAR at all is an error, not a cut-off HAR.
+        std::fs::write(&path, b"hello").unwrap();
+        assert!(har_head(&path).is_err());
     }
 
     #[test]

@@ -241,11 +241,9 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
         };
         let identity = IdentityFile::load(identity_path)?;
         opts.classify.secrets = identity.secrets();
-        let mut records = leakhound::capture::har::read_har(&args.file, identity.journey())?;
-        records.extend(identity.typed_records());
-        // Classified in memory: no intermediate capture file is written.
-        let (summary, analysis) = leakhound::classify::analyze_records(&records, &opts.classify)?;
-        drop(records);
+        // Streamed entry by entry: no intermediate capture file, memory flat.
+        let (summary, analysis) =
+            leakhound::classify::analyze_har(&args.file, &identity, &opts.classify)?;
         // Reports point at the file the user gave (SARIF results locate the HAR, not a
         // scenario that does not exist).
         let mut meta = ReportMeta::now(Some(args.file.display().to_string()));

@@ -242,11 +242,14 @@ fn write_har(
     let har_err = |e: crate::capture::har::HarError| ReportError::Har(e.to_string());
     if is_har_file(capture) {
         // The report was made from a HAR: its HAR output is that HAR, masked when redacting.
-        let records = crate::capture::har::read_har(Path::new(capture), Default::default())
-            .map_err(har_err)?;
+        // Streamed, entry by entry, like the analysis.
+        let source = Path::new(capture);
+        let (head, _) = crate::capture::har::har_head(source).map_err(har_err)?;
+        let mut journey = report.journey.clone();
         return write_streamed(path, |out| {
             let mut har = crate::capture::har::HarWriter::new(out).map_err(har_err)?;
-            for record in records {
+            let mut failed: Option<ReportError> = None;
+            let one = |record: Record, har: &mut crate::capture::har::HarWriter<_>| {
                 let record = match redactor {
                     Some(redactor) => {
                         let mut value = serde_json::to_value(&record)?;
@@ -255,7 +258,26 @@ fn write_har(
                     }
                     None => record,
                 };
-                har.record(&record).map_err(har_err)?;
+                har.record(&record).map_err(har_err)
+            };
+            for r in head.prelude(&mut journey) {
+                one(r, &mut har)?;
+            }
+            let mut conv = head.converter(&journey);
+            let mut records = Vec::new();
+            crate::capture::har::for_each_entry(source, |e| {
+                conv.convert(e, &mut records);
+                for r in records.drain(..) {
+                    if failed.is_none() {
+                        if let Err(e) = one(r, &mut har) {
+                            failed = Some(e);
+                        }
+                    }
+                }
+            })
+            .map_err(har_err)?;
+            if let Some(e) = failed {
+                return Err(e);
             }
             har.finish().map_err(har_err)?;
             Ok(())
