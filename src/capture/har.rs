@@ -160,8 +160,9 @@ where
     D: serde::Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
-    let value = serde_json::Value::deserialize(d)?;
-    Ok(serde_json::from_value(value).ok())
+    // Kept as text and parsed on its own: cheaper than a `Value` tree, and a mismatch is a `None`.
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    Ok(serde_json::from_str(raw.get()).ok())
 }
 
 fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
@@ -177,14 +178,21 @@ fn lenient_initiator<'de, D>(d: D) -> Result<Option<HarInitiator>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::String(url) if !url.is_empty() => Some(HarInitiator {
-            kind: "script".into(),
-            url: Some(url),
-            ..Default::default()
-        }),
-        v @ serde_json::Value::Object(_) => serde_json::from_value(v).ok(),
-        _ => None,
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    let text = raw.get();
+    Ok(if text.starts_with('"') {
+        serde_json::from_str::<String>(text)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(|url| HarInitiator {
+                kind: "script".into(),
+                url: Some(url),
+                ..Default::default()
+            })
+    } else if text.starts_with('{') {
+        serde_json::from_str(text).ok()
+    } else {
+        None
     })
 }
 
@@ -223,7 +231,9 @@ pub struct HarRequest {
     pub cookies: Vec<NameValue>,
     #[serde(default)]
     pub headers: Vec<NameValue>,
-    #[serde(default)]
+    /// Written on export; not read on import (the URL carries the same parameters, and a HAR of
+    /// 100,000 requests would otherwise parse them all a second time).
+    #[serde(default, skip_deserializing)]
     pub query_string: Vec<NameValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_data: Option<PostData>,
@@ -279,7 +289,8 @@ pub struct HarResponse {
     pub status_text: String,
     #[serde(default)]
     pub http_version: String,
-    #[serde(default)]
+    /// Not read on import (Set-Cookie headers carry them).
+    #[serde(default, skip_deserializing)]
     pub cookies: Vec<NameValue>,
     #[serde(default)]
     pub headers: Vec<NameValue>,
@@ -1076,6 +1087,15 @@ struct LightEntry<'a> {
     request: LightRequest<'a>,
     #[serde(default, borrow)]
     response: LightResponse<'a>,
+    /// leakhound's own export names each request's page.
+    #[serde(default, rename = "_leakhound", borrow)]
+    leakhound: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct LightExtra<'a> {
+    #[serde(default, borrow)]
+    page_url: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Deserialize, Default)]
@@ -1113,6 +1133,17 @@ impl HarHead {
             self.t0 = Some(self.t0.map_or(t, |t0| t0.min(t)));
         }
         let url = e.request.url.as_ref();
+        if let Some(extra) = e
+            .leakhound
+            .and_then(|r| serde_json::from_str::<LightExtra<'_>>(r.get()).ok())
+        {
+            if !extra.page_url.is_empty()
+                && self.page_urls.len() < MAX_PAGE_URLS
+                && !self.page_urls.contains(extra.page_url.as_ref())
+            {
+                self.page_urls.insert(extra.page_url.into_owned());
+            }
+        }
         if self.first_entry.is_none() {
             self.first_entry = Some(url.to_string());
         }
