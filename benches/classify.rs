@@ -415,6 +415,16 @@ fn child(spec: &str) {
             let (head, _) = leakhound::capture::har::har_head(Path::new(path)).expect("HAR");
             head.entries
         }
+        // The HAR reader's second pass without the classifier: the splitter and the full parse.
+        "harparse" => {
+            let mut n = 0usize;
+            leakhound::capture::har::for_each_entry(Path::new(path), |e| {
+                n += 1;
+                black_box(e);
+            })
+            .expect("HAR");
+            n
+        }
         // The HAR path: streamed entry by entry, findings handed out and dropped.
         "har" => {
             let mut n = 0usize;
