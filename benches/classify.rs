@@ -415,6 +415,19 @@ fn child(spec: &str) {
             let (head, _) = leakhound::capture::har::har_head(Path::new(path)).expect("HAR");
             head.entries
         }
+        // The HAR splitter alone: entries found, none parsed.
+        "harsplit" => {
+            let mut n = 0usize;
+            leakhound::capture::har::stream_har(Path::new(path), |part| {
+                if let leakhound::capture::har::HarPart::Entry(bytes) = part {
+                    n += 1;
+                    black_box(bytes);
+                }
+                Ok(())
+            })
+            .expect("HAR");
+            n
+        }
         // The HAR reader's second pass without the classifier: the splitter and the full parse.
         "harparse" => {
             let mut n = 0usize;

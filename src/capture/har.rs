@@ -1044,11 +1044,17 @@ impl HarSplitter {
                     let done = (self.depth == 3 && self.in_entries && self.target == Some("entry"))
                         || (self.depth == 2 && self.target.is_some_and(|t| t != "entry"));
                     if self.capturing && done {
-                        self.cap.extend_from_slice(&chunk[seg..=i]);
                         self.capturing = false;
+                        // Most entries lie within one chunk: handed out in place, not copied.
+                        let text: &[u8] = if self.cap.is_empty() {
+                            &chunk[seg..=i]
+                        } else {
+                            self.cap.extend_from_slice(&chunk[seg..=i]);
+                            &self.cap
+                        };
                         match self.target.take() {
-                            Some("entry") => f(HarPart::Entry(&self.cap))?,
-                            Some(name) => f(HarPart::Meta(name, &self.cap))?,
+                            Some("entry") => f(HarPart::Entry(text))?,
+                            Some(name) => f(HarPart::Meta(name, text))?,
                             None => {}
                         }
                         self.cap.clear();
