@@ -16,7 +16,10 @@ use leakhound::capture::record::{
     Body, Canary, CanaryKind, CaptureHeader, EndRecord, Fate, Header, Initiator, JourneyInfo,
     Record, RequestRecord, ResponseInfo, SnapshotRecord, StackFrame, StepRecord, TypedValue,
 };
-use leakhound::classify::{analyze_capture, analyze_capture_with, ClassifyOptions, Signatures};
+use leakhound::classify::identity::{IdentityEntry, IdentityFile};
+use leakhound::classify::{
+    analyze_capture, analyze_capture_with, analyze_har_with, ClassifyOptions, Signatures,
+};
 
 const REQUESTS: usize = 100_000;
 const SITE: &str = "https://www.mercy-health.test";
@@ -328,6 +331,49 @@ fn write_capture(path: &Path, requests: usize) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
 }
 
+/// Writes the same synthetic journey as a HAR 1.2 file (what DevTools exports), through
+/// leakhound's own HAR writer; returns the file size.
+fn write_har(path: &Path, requests: usize) -> u64 {
+    let jsonl = path.with_extension("tmp.jsonl");
+    write_capture(&jsonl, requests);
+    let file = std::fs::File::create(path).expect("create HAR");
+    let mut har = leakhound::capture::har::HarWriter::new(BufWriter::new(file)).expect("HAR");
+    let text = std::fs::read_to_string(&jsonl).expect("capture");
+    for line in text.lines() {
+        let r: Record = serde_json::from_str(line).expect("record");
+        har.record(&r).expect("HAR entry");
+    }
+    let mut out = har.finish().expect("HAR end");
+    out.flush().expect("flush");
+    drop(text);
+    let _ = std::fs::remove_file(&jsonl);
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The identity file a user would give `leakhound analyze` for the synthetic HAR: the same
+/// canaries as the capture header (the password is not in the HAR's identity: no value).
+fn har_identity() -> IdentityFile {
+    IdentityFile {
+        start_url: Some(format!("{SITE}/")),
+        identity: identity()
+            .into_iter()
+            .filter(|c| c.value.is_some())
+            .map(|c| {
+                (
+                    c.key,
+                    IdentityEntry {
+                        kind: c.kind,
+                        value: c.value,
+                        env: None,
+                    },
+                )
+            })
+            .collect(),
+        search_terms: vec!["chest pain".into()],
+        ..Default::default()
+    }
+}
+
 /// `VmHWM` (peak resident set) of this process, in kB.
 fn peak_rss_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -354,6 +400,60 @@ fn child(spec: &str) {
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(REQUESTS);
             write_capture(Path::new(path), n);
+            n
+        }
+        // `writehar:PATH` with LH_BENCH_REQUESTS: only writes a synthetic HAR.
+        "writehar" => {
+            let n = std::env::var("LH_BENCH_REQUESTS")
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(REQUESTS);
+            write_har(Path::new(path), n);
+            n
+        }
+        // The HAR reader's first pass alone (the splitter and the light parse).
+        "harhead" => {
+            let (head, _) = leakhound::capture::har::har_head(Path::new(path)).expect("HAR");
+            head.entries
+        }
+        // The HAR splitter alone: entries found, none parsed.
+        "harsplit" => {
+            let mut n = 0usize;
+            leakhound::capture::har::stream_har(Path::new(path), |part| {
+                if let leakhound::capture::har::HarPart::Entry(bytes) = part {
+                    n += 1;
+                    black_box(bytes);
+                }
+                Ok(())
+            })
+            .expect("HAR");
+            n
+        }
+        // The HAR reader's second pass without the classifier: the splitter and the full parse.
+        "harparse" => {
+            let mut n = 0usize;
+            leakhound::capture::har::for_each_entry(Path::new(path), |e| {
+                n += 1;
+                black_box(e);
+            })
+            .expect("HAR");
+            n
+        }
+        // The HAR path: streamed entry by entry, findings handed out and dropped.
+        "har" => {
+            let mut n = 0usize;
+            let (_, analysis) = analyze_har_with(Path::new(path), &har_identity(), &opts, |f| {
+                // Pattern findings (values recognised by form) are counted apart: the bench's
+                // clean requests must produce none.
+                assert!(
+                    f.confidence.is_canary(),
+                    "pattern finding in the bench: {f:?}"
+                );
+                n += 1;
+                black_box(f);
+            })
+            .expect("HAR analysis");
+            black_box(analysis);
             n
         }
         "stream" => {
@@ -448,6 +548,27 @@ fn memory_by_size(dir: &Path) {
             rate(median),
             rate(best_keep),
             rate(median_keep),
+        );
+        let _ = std::fs::remove_file(&path);
+    }
+    println!("HAR input (analyze_har_with, streamed entry by entry):");
+    println!(
+        "{:>9} {:>7} {:>9} | {:>17} {:>10}",
+        "requests", "MB", "findings", "HAR req/s", "peak kB"
+    );
+    let sizes: Vec<usize> = std::env::var("LH_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![REQUESTS / 4, REQUESTS, REQUESTS * 3]);
+    for n in sizes {
+        let path = dir.join(format!("mem-{n}.har"));
+        let size = write_har(&path, n);
+        let (found, best, median, kb) = measure_runs("har", &path, runs);
+        println!(
+            "{n:>9} {:>7.1} {found:>9} | {:>8.0} / {:>6.0} {kb:>10}",
+            size as f64 / 1e6,
+            n as f64 / best,
+            n as f64 / median,
         );
         let _ = std::fs::remove_file(&path);
     }

@@ -13,9 +13,9 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::capture::record::{
-    Body, BodyEncoding, CaptureHeader, Fate, Header, Initiator, JourneyInfo, Record, RequestRecord,
-    ResponseInfo, StackFrame, StepRecord, TargetKind, WebSocketRecord, WsFrameRecord,
-    CAPTURE_FORMAT_NAME, CAPTURE_FORMAT_VERSION,
+    Body, BodyEncoding, CaptureHeader, EndRecord, Fate, Header, Initiator, JourneyInfo, Record,
+    RequestRecord, ResponseInfo, RunStatus, StackFrame, StepRecord, TargetKind, WebSocketRecord,
+    WsFrameRecord, CAPTURE_FORMAT_NAME, CAPTURE_FORMAT_VERSION,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -115,31 +115,85 @@ pub struct Entry {
     #[serde(
         default,
         rename = "_resourceType",
+        deserialize_with = "lenient",
         skip_serializing_if = "Option::is_none"
     )]
     pub resource_type: Option<String>,
+    /// Chrome writes an object; chrome-har (Puppeteer) writes the initiator's URL as a string.
     #[serde(
         default,
         rename = "_initiator",
+        deserialize_with = "lenient_initiator",
         skip_serializing_if = "Option::is_none"
     )]
     pub initiator: Option<HarInitiator>,
     #[serde(
         default,
         rename = "_webSocketMessages",
+        deserialize_with = "lenient_list",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub web_socket_messages: Vec<WsMessage>,
     /// Chrome writes the network error of a failed request here.
-    #[serde(default, rename = "_error", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "_error",
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub error: Option<String>,
     /// leakhound's own: the capture's request id, step and fate, kept on export.
     #[serde(
         default,
         rename = "_leakhound",
+        deserialize_with = "lenient",
         skip_serializing_if = "Option::is_none"
     )]
     pub leakhound: Option<LeakhoundExtra>,
+}
+
+/// An exporter's own `_` field read when it has the shape leakhound knows, ignored otherwise:
+/// HAR writers put anything in their extensions (strings, objects, null), and a field leakhound
+/// merely uses as a hint must never make a whole HAR unreadable.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    // Kept as text and parsed on its own: cheaper than a `Value` tree, and a mismatch is a `None`.
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    Ok(serde_json::from_str(raw.get()).ok())
+}
+
+fn lenient_list<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(lenient(d)?.unwrap_or_default())
+}
+
+/// `_initiator` as Chrome's object, or as chrome-har's URL string.
+fn lenient_initiator<'de, D>(d: D) -> Result<Option<HarInitiator>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    let text = raw.get();
+    Ok(if text.starts_with('"') {
+        serde_json::from_str::<String>(text)
+            .ok()
+            .filter(|url| !url.is_empty())
+            .map(|url| HarInitiator {
+                kind: "script".into(),
+                url: Some(url),
+                ..Default::default()
+            })
+    } else if text.starts_with('{') {
+        serde_json::from_str(text).ok()
+    } else {
+        None
+    })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -177,7 +231,9 @@ pub struct HarRequest {
     pub cookies: Vec<NameValue>,
     #[serde(default)]
     pub headers: Vec<NameValue>,
-    #[serde(default)]
+    /// Written on export; not read on import (the URL carries the same parameters, and a HAR of
+    /// 100,000 requests would otherwise parse them all a second time).
+    #[serde(default, skip_deserializing)]
     pub query_string: Vec<NameValue>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub post_data: Option<PostData>,
@@ -197,8 +253,31 @@ pub struct PostData {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<NameValue>,
     /// Not in HAR 1.2 for requests; leakhound writes `base64` for binary bodies.
-    #[serde(default, rename = "_encoding", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "_encoding",
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub encoding: Option<String>,
+    /// The same, as other exporters (and HAR 1.2's `content.encoding`) spell it.
+    #[serde(
+        default,
+        rename = "encoding",
+        deserialize_with = "lenient",
+        skip_serializing
+    )]
+    pub std_encoding: Option<String>,
+}
+
+impl PostData {
+    /// Whether the text is base64 (by either spelling of the encoding field).
+    pub fn is_base64(&self) -> bool {
+        [&self.encoding, &self.std_encoding].iter().any(|e| {
+            e.as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case("base64"))
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -210,7 +289,8 @@ pub struct HarResponse {
     pub status_text: String,
     #[serde(default)]
     pub http_version: String,
-    #[serde(default)]
+    /// Not read on import (Set-Cookie headers carry them).
+    #[serde(default, skip_deserializing)]
     pub cookies: Vec<NameValue>,
     #[serde(default)]
     pub headers: Vec<NameValue>,
@@ -340,7 +420,14 @@ fn headers_from(list: &[NameValue]) -> Vec<Header> {
 
 /// CDP-style resource type from Chrome's lower-case HAR one.
 fn resource_type(entry: &Entry) -> String {
-    let raw = entry.resource_type.as_deref().unwrap_or("");
+    resource_type_of(
+        entry.resource_type.as_deref(),
+        &entry.response.content.mime_type,
+    )
+}
+
+fn resource_type_of(raw: Option<&str>, mime: &str) -> String {
+    let raw = raw.unwrap_or("");
     match raw.to_ascii_lowercase().as_str() {
         "document" => "Document".into(),
         "xhr" => "XHR".into(),
@@ -352,7 +439,7 @@ fn resource_type(entry: &Entry) -> String {
         "ping" => "Ping".into(),
         "websocket" => "WebSocket".into(),
         "media" => "Media".into(),
-        "" if entry.response.content.mime_type.starts_with("text/html") => "Document".into(),
+        "" if mime.starts_with("text/html") => "Document".into(),
         "" => "Other".into(),
         other => {
             let mut c = other.chars();
@@ -419,7 +506,9 @@ pub fn read_har(path: &Path, mut journey: JourneyInfo) -> Result<Vec<Record>, Ha
         path: path.to_path_buf(),
         source,
     })?;
-    let de = &mut serde_json::Deserializer::from_slice(&bytes);
+    // Windows tools write a UTF-8 byte order mark, which JSON does not allow.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let de = &mut serde_json::Deserializer::from_slice(text);
     let har: Har = serde_path_to_error::deserialize(de).map_err(|e| HarError::Invalid {
         path: path.to_path_buf(),
         field: e.path().to_string(),
@@ -428,75 +517,223 @@ pub fn read_har(path: &Path, mut journey: JourneyInfo) -> Result<Vec<Record>, Ha
     Ok(har_to_records(&har, &mut journey))
 }
 
-/// Converts a parsed HAR (see [`read_har`]).
-pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
-    let entries = &har.log.entries;
-    if journey.start_url.is_empty() {
-        journey.start_url = entries
-            .iter()
-            .find(|e| resource_type(e) == "Document")
-            .or_else(|| entries.first())
-            .map(|e| e.request.url.clone())
-            .unwrap_or_default();
+/// What a first look at a HAR's entries learns, before any record is made: when it starts, its
+/// first document, each page's own document. Enough to write the header and steps.
+#[derive(Debug, Default)]
+pub struct HarHead {
+    pub creator: Creator,
+    pub browser: Option<Creator>,
+    pub pages: Vec<Page>,
+    t0: Option<SystemTime>,
+    first_document: Option<String>,
+    first_entry: Option<String>,
+    /// Page id → its own (first) document's URL.
+    page_documents: BTreeMap<String, String>,
+    /// Entries seen.
+    pub entries: usize,
+    /// Top-level document URLs (the pages the HAR visited), for the classifier's first pass.
+    pub page_urls: std::collections::BTreeSet<String>,
+}
+
+impl HarHead {
+    /// Takes note of one entry (any order).
+    pub fn observe(&mut self, e: &Entry) {
+        self.entries += 1;
+        if let Some(t) = parse_time(&e.started_date_time) {
+            self.t0 = Some(self.t0.map_or(t, |t0| t0.min(t)));
+        }
+        if self.first_entry.is_none() {
+            self.first_entry = Some(e.request.url.clone());
+        }
+        if resource_type(e) == "Document" {
+            if self.first_document.is_none() {
+                self.first_document = Some(e.request.url.clone());
+            }
+            if let Some(p) = &e.pageref {
+                if !self.page_documents.contains_key(p) {
+                    self.page_documents.insert(p.clone(), e.request.url.clone());
+                }
+            }
+        }
     }
-    let t0 = entries
-        .iter()
-        .filter_map(|e| parse_time(&e.started_date_time))
-        .min();
-    let ms = |s: &str| -> f64 {
-        match (t0, parse_time(s)) {
+
+    /// Completes `journey` (start URL; each page's own site as first party) and returns the
+    /// header and step records.
+    pub fn prelude(&self, journey: &mut JourneyInfo) -> Vec<Record> {
+        if journey.start_url.is_empty() {
+            journey.start_url = self
+                .first_document
+                .clone()
+                .or_else(|| self.first_entry.clone())
+                .unwrap_or_default();
+        }
+        // Several sites in one HAR: each page's own document is first party, beside the identity
+        // file's `first_party` (a tracker's iframe document is not a page of its own).
+        for p in &self.pages {
+            let own = self
+                .page_documents
+                .get(&p.id)
+                .map(String::as_str)
+                .or_else(|| p.title.starts_with("http").then_some(p.title.as_str()));
+            if let Some(domain) = own
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(crate::classify::party::registrable_domain))
+            {
+                if !journey.first_party.contains(&domain) {
+                    journey.first_party.push(domain);
+                }
+            }
+        }
+        let started = self
+            .t0
+            .map(|t| humantime::format_rfc3339_millis(t).to_string())
+            .unwrap_or_default();
+        let mut out = vec![Record::Header(CaptureHeader {
+            format: CAPTURE_FORMAT_NAME.into(),
+            version: CAPTURE_FORMAT_VERSION,
+            tool_version: format!("har-import ({})", self.creator.name),
+            browser_version: self
+                .browser
+                .as_ref()
+                .map(|b| format!("{} {}", b.name, b.version))
+                .unwrap_or_default(),
+            started_at: started,
+            certificate_errors_ignored: false,
+            journey: journey.clone(),
+        })];
+        let conv = self.converter(journey);
+        for (i, p) in self.pages.iter().enumerate() {
+            // JUnit and the reports name steps by label: never leave one empty.
+            let label = if p.title.trim().is_empty() {
+                format!(
+                    "page {}",
+                    if p.id.is_empty() {
+                        i.to_string()
+                    } else {
+                        p.id.clone()
+                    }
+                )
+            } else {
+                p.title.clone()
+            };
+            out.push(Record::Step(StepRecord {
+                index: i,
+                action: "goto".into(),
+                label,
+                time_ms: conv.ms(&p.started_date_time),
+            }));
+        }
+        if self.pages.is_empty() {
+            // Playwright and hand-made HARs may have no pages: one step holds every entry, so
+            // every finding belongs to a named step (and a JUnit case).
+            out.push(Record::Step(StepRecord {
+                index: 0,
+                action: "goto".into(),
+                label: if journey.start_url.is_empty() {
+                    "HAR entries".into()
+                } else {
+                    format!("open {}", journey.start_url)
+                },
+                time_ms: 0.0,
+            }));
+        }
+        out
+    }
+
+    /// Turns entries into records, in file order (see [`EntryConverter::convert`]).
+    pub fn converter(&self, journey: &JourneyInfo) -> EntryConverter {
+        EntryConverter {
+            t0: self.t0,
+            page_index: self
+                .pages
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.id.clone(), i))
+                .collect(),
+            page_url: journey.start_url.clone(),
+            ws_count: 0,
+            n: 0,
+            requests: 0,
+            frames: 0,
+            last_ms: 0.0,
+        }
+    }
+}
+
+/// Converts HAR entries to capture records one at a time, keeping only what crosses entries (the
+/// page open, WebSocket numbering, counts).
+#[derive(Debug)]
+pub struct EntryConverter {
+    t0: Option<SystemTime>,
+    page_index: std::collections::HashMap<String, usize>,
+    page_url: String,
+    ws_count: usize,
+    n: usize,
+    requests: usize,
+    frames: usize,
+    last_ms: f64,
+}
+
+impl EntryConverter {
+    fn ms(&self, s: &str) -> f64 {
+        match (self.t0, parse_time(s)) {
             (Some(a), Some(b)) => b
                 .duration_since(a)
                 .map(|d| d.as_secs_f64() * 1000.0)
                 .unwrap_or(0.0),
             _ => 0.0,
         }
-    };
-    let started = t0
-        .map(|t| humantime::format_rfc3339_millis(t).to_string())
-        .unwrap_or_default();
-    let mut out = vec![Record::Header(CaptureHeader {
-        format: CAPTURE_FORMAT_NAME.into(),
-        version: CAPTURE_FORMAT_VERSION,
-        tool_version: format!("har-import ({})", har.log.creator.name),
-        browser_version: har
-            .log
-            .browser
-            .as_ref()
-            .map(|b| format!("{} {}", b.name, b.version))
-            .unwrap_or_default(),
-        started_at: started,
-        certificate_errors_ignored: false,
-        journey: journey.clone(),
-    })];
-    let page_index: BTreeMap<&str, usize> = har
-        .log
-        .pages
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.as_str(), i))
-        .collect();
-    for (i, p) in har.log.pages.iter().enumerate() {
-        out.push(Record::Step(StepRecord {
-            index: i,
-            action: "goto".into(),
-            label: p.title.clone(),
-            time_ms: ms(&p.started_date_time),
-        }));
     }
-    let mut page_url = journey.start_url.clone();
-    let mut ws_count = 0usize;
-    for (n, e) in entries.iter().enumerate() {
+
+    fn push(&mut self, out: &mut Vec<Record>, r: Record) {
+        match &r {
+            Record::Request(q) => {
+                self.requests += 1;
+                self.last_ms = self.last_ms.max(q.time_ms);
+            }
+            Record::WsFrame(f) => {
+                self.frames += 1;
+                self.last_ms = self.last_ms.max(f.time_ms);
+            }
+            _ => {}
+        }
+        out.push(r);
+    }
+
+    /// The records of one entry: a request, or a WebSocket and the frames the page sent.
+    pub fn convert(&mut self, e: &Entry, out: &mut Vec<Record>) {
+        self.convert_entry(e, out);
+        self.n += 1;
+    }
+
+    /// The closing record. A HAR read to its end is a complete record of what the browser sent;
+    /// one cut off (`complete` false) is an incomplete run, analysed as far as it goes.
+    pub fn end(&self, steps: usize, complete: bool) -> Record {
+        Record::End(EndRecord {
+            status: if complete {
+                RunStatus::Complete
+            } else {
+                RunStatus::Incomplete
+            },
+            reason: (!complete).then(|| "the HAR file is cut off before its end".to_string()),
+            time_ms: self.last_ms,
+            steps_run: steps,
+            requests: self.requests,
+            ws_frames: self.frames,
+        })
+    }
+
+    fn convert_entry(&mut self, e: &Entry, out: &mut Vec<Record>) {
         let step = e
             .pageref
             .as_deref()
-            .and_then(|p| page_index.get(p).copied())
+            .and_then(|p| self.page_index.get(p).copied())
             .unwrap_or(0);
         let rtype = resource_type(e);
         if rtype == "Document" && e.initiator.as_ref().is_none_or(|i| i.kind != "script") {
-            page_url = e.request.url.clone();
+            self.page_url = e.request.url.clone();
         }
-        let time_ms = ms(&e.started_date_time);
+        let time_ms = self.ms(&e.started_date_time);
         let initiator = initiator_from(e.initiator.as_ref());
         let mut headers = headers_from(&e.request.headers);
         if !e.request.cookies.is_empty()
@@ -516,19 +753,22 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
             });
         }
         if rtype == "WebSocket" || !e.web_socket_messages.is_empty() {
-            let id = format!("w{ws_count}");
-            ws_count += 1;
-            out.push(Record::WebSocket(WebSocketRecord {
-                id: id.clone(),
-                time_ms,
-                step,
-                page_url: page_url.clone(),
-                frame_url: page_url.clone(),
-                target: TargetKind::Page,
-                url: e.request.url.clone(),
-                headers,
-                initiator,
-            }));
+            let id = format!("w{}", self.ws_count);
+            self.ws_count += 1;
+            self.push(
+                out,
+                Record::WebSocket(WebSocketRecord {
+                    id: id.clone(),
+                    time_ms,
+                    step,
+                    page_url: self.page_url.clone(),
+                    frame_url: self.page_url.clone(),
+                    target: TargetKind::Page,
+                    url: e.request.url.clone(),
+                    headers,
+                    initiator,
+                }),
+            );
             let base = e.web_socket_messages.first().map_or(0.0, |m| m.time);
             for (k, m) in e
                 .web_socket_messages
@@ -545,25 +785,34 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
                 } else {
                     Body::from_bytes(m.data.as_bytes(), usize::MAX)
                 };
-                out.push(Record::WsFrame(WsFrameRecord {
-                    id: format!("{id}#{k}"),
-                    socket: id.clone(),
-                    time_ms: time_ms + (m.time - base) * 1000.0,
-                    step,
-                    page_url: page_url.clone(),
-                    url: e.request.url.clone(),
-                    opcode: if m.opcode == 0 { 1 } else { m.opcode },
-                    payload,
-                }));
+                self.push(
+                    out,
+                    Record::WsFrame(WsFrameRecord {
+                        id: format!("{id}#{k}"),
+                        socket: id.clone(),
+                        time_ms: time_ms + (m.time - base) * 1000.0,
+                        step,
+                        page_url: self.page_url.clone(),
+                        url: e.request.url.clone(),
+                        opcode: if m.opcode == 0 { 1 } else { m.opcode },
+                        payload,
+                    }),
+                );
             }
-            continue;
+            return;
         }
         let body = e.request.post_data.as_ref().map(|p| {
-            if p.encoding.as_deref() == Some("base64") {
+            if p.is_base64() {
                 use base64::Engine as _;
+                // Decoded before anything else: the bytes inside may be URL-encoded, gzip, JSON.
+                let cleaned: Vec<u8> = p
+                    .text
+                    .bytes()
+                    .filter(|b| !b.is_ascii_whitespace())
+                    .collect();
                 let raw = base64::engine::general_purpose::STANDARD
-                    .decode(p.text.as_bytes())
-                    .unwrap_or_default();
+                    .decode(&cleaned)
+                    .unwrap_or_else(|_| p.text.as_bytes().to_vec());
                 Body::from_bytes(&raw, usize::MAX)
             } else if p.text.is_empty() && !p.params.is_empty() {
                 let text = p
@@ -595,25 +844,413 @@ pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
             fulfilled_locally: false,
         });
         let extra = e.leakhound.as_ref();
-        out.push(Record::Request(Box::new(RequestRecord {
-            id: extra.map_or_else(|| format!("h{n}"), |x| x.id.clone()),
-            time_ms,
-            step: extra.map_or(step, |x| x.step),
-            page_url: extra.map_or_else(|| page_url.clone(), |x| x.page_url.clone()),
-            frame_url: page_url.clone(),
-            target: TargetKind::Page,
-            resource_type: rtype,
-            method: e.request.method.clone(),
-            url: e.request.url.clone(),
-            headers,
-            body,
-            redirects: Vec::new(),
-            initiator,
-            response,
-            fate,
-            beacon: extra.is_some_and(|x| x.beacon),
-        })));
+        self.push(
+            out,
+            Record::Request(Box::new(RequestRecord {
+                id: extra.map_or_else(|| format!("h{}", self.n), |x| x.id.clone()),
+                time_ms,
+                step: extra.map_or(step, |x| x.step),
+                page_url: extra.map_or_else(|| self.page_url.clone(), |x| x.page_url.clone()),
+                frame_url: self.page_url.clone(),
+                target: TargetKind::Page,
+                resource_type: rtype,
+                method: e.request.method.clone(),
+                url: e.request.url.clone(),
+                headers,
+                body,
+                redirects: Vec::new(),
+                initiator,
+                response,
+                fate,
+                beacon: extra.is_some_and(|x| x.beacon),
+            })),
+        );
     }
+}
+
+/// How a streamed HAR ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HarEnd {
+    /// Read to its closing brace.
+    Complete,
+    /// The file stops before its end (a crash mid-export, a truncated download): every entry
+    /// before the cut was handed out.
+    CutOff,
+}
+
+/// What [`stream_har`] hands its callback.
+pub enum HarPart<'a> {
+    /// The text of one `log.entries` element.
+    Entry(&'a [u8]),
+    /// The text of `log.pages`, `log.creator` or `log.browser` (by name).
+    Meta(&'static str, &'a [u8]),
+}
+
+/// Bytes read from a HAR at a time.
+const HAR_CHUNK: usize = 1 << 20;
+
+/// Reads a HAR without ever holding it whole: the JSON structure is followed byte by byte (strings
+/// skipped with `memchr`), and each element of `log.entries` — plus `log.pages`, `log.creator`,
+/// `log.browser` — is handed to `f` as its own text, which the caller parses. Memory is one read
+/// chunk plus the largest entry. A UTF-8 byte order mark is skipped.
+pub fn stream_har(
+    path: &Path,
+    mut f: impl FnMut(HarPart<'_>) -> Result<(), HarError>,
+) -> Result<HarEnd, HarError> {
+    use std::io::Read;
+    let io_err = |source| HarError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io_err)?;
+    let mut buf = vec![0u8; HAR_CHUNK];
+    let mut sp = HarSplitter::default();
+    let mut first = true;
+    loop {
+        let n = file.read(&mut buf).map_err(io_err)?;
+        if n == 0 {
+            break;
+        }
+        let mut chunk = &buf[..n];
+        if first {
+            first = false;
+            chunk = chunk.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(chunk);
+        }
+        sp.feed(chunk, &mut f)?;
+    }
+    if !sp.seen_log {
+        return Err(HarError::Invalid {
+            path: path.to_path_buf(),
+            field: "log".into(),
+            message: "no `log` object: not a HAR file".into(),
+        });
+    }
+    Ok(if sp.closed {
+        HarEnd::Complete
+    } else {
+        HarEnd::CutOff
+    })
+}
+
+/// The state of [`stream_har`] between chunks.
+#[derive(Default)]
+struct HarSplitter {
+    depth: usize,
+    in_str: bool,
+    /// The previous byte was a backslash inside a string.
+    escape: bool,
+    /// At depth 2 (inside `log`), the next string is a key.
+    expect_key: bool,
+    /// The key being read, while in a key string at depth 2.
+    key: Option<Vec<u8>>,
+    /// The last key read at depth 2.
+    last_key: Vec<u8>,
+    /// What the value being captured is.
+    target: Option<&'static str>,
+    /// Bytes of the value being captured (an entry, or pages/creator/browser).
+    cap: Vec<u8>,
+    capturing: bool,
+    /// Inside the `entries` array (its elements are at depth 3).
+    in_entries: bool,
+    /// The top-level object closed.
+    closed: bool,
+    /// An object was opened inside the top-level one (`log`).
+    seen_log: bool,
+}
+
+impl HarSplitter {
+    fn feed(
+        &mut self,
+        chunk: &[u8],
+        f: &mut impl FnMut(HarPart<'_>) -> Result<(), HarError>,
+    ) -> Result<(), HarError> {
+        let mut seg = 0usize;
+        let mut i = 0usize;
+        while i < chunk.len() {
+            if self.in_str {
+                if self.escape {
+                    self.escape = false;
+                    if let Some(k) = &mut self.key {
+                        k.push(chunk[i]);
+                    }
+                    i += 1;
+                    continue;
+                }
+                match memchr::memchr2(b'"', b'\\', &chunk[i..]) {
+                    None => {
+                        if let Some(k) = &mut self.key {
+                            k.extend_from_slice(&chunk[i..]);
+                        }
+                        i = chunk.len();
+                    }
+                    Some(off) => {
+                        let at = i + off;
+                        if let Some(k) = &mut self.key {
+                            k.extend_from_slice(&chunk[i..at]);
+                        }
+                        if chunk[at] == b'\\' {
+                            self.escape = true;
+                        } else {
+                            self.in_str = false;
+                            if let Some(k) = self.key.take() {
+                                self.last_key = k;
+                            }
+                        }
+                        i = at + 1;
+                    }
+                }
+                continue;
+            }
+            let b = chunk[i];
+            match b {
+                b'"' => {
+                    self.in_str = true;
+                    if self.depth == 2 && self.expect_key && !self.capturing {
+                        self.key = Some(Vec::new());
+                        self.expect_key = false;
+                    }
+                }
+                b'{' | b'[' => {
+                    if self.depth == 2 && !self.capturing {
+                        let name: Option<&'static str> = match self.last_key.as_slice() {
+                            b"entries" if b == b'[' => {
+                                self.in_entries = true;
+                                None
+                            }
+                            b"pages" => Some("pages"),
+                            b"creator" => Some("creator"),
+                            b"browser" => Some("browser"),
+                            _ => None,
+                        };
+                        if let Some(name) = name {
+                            self.target = Some(name);
+                            self.capturing = true;
+                            self.cap.clear();
+                            seg = i;
+                        }
+                    } else if self.depth == 3 && self.in_entries && !self.capturing {
+                        self.target = Some("entry");
+                        self.capturing = true;
+                        self.cap.clear();
+                        seg = i;
+                    }
+                    self.depth += 1;
+                    if self.depth == 2 {
+                        self.expect_key = true;
+                        self.seen_log = true;
+                    }
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    let done = (self.depth == 3 && self.in_entries && self.target == Some("entry"))
+                        || (self.depth == 2 && self.target.is_some_and(|t| t != "entry"));
+                    if self.capturing && done {
+                        self.capturing = false;
+                        // Most entries lie within one chunk: handed out in place, not copied.
+                        let text: &[u8] = if self.cap.is_empty() {
+                            &chunk[seg..=i]
+                        } else {
+                            self.cap.extend_from_slice(&chunk[seg..=i]);
+                            &self.cap
+                        };
+                        match self.target.take() {
+                            Some("entry") => f(HarPart::Entry(text))?,
+                            Some(name) => f(HarPart::Meta(name, text))?,
+                            None => {}
+                        }
+                        self.cap.clear();
+                    }
+                    if self.depth == 2 && self.in_entries && b == b']' {
+                        self.in_entries = false;
+                    }
+                    if self.depth == 0 {
+                        self.closed = true;
+                    }
+                }
+                b',' if self.depth == 2 => self.expect_key = true,
+                _ => {}
+            }
+            i += 1;
+        }
+        if self.capturing {
+            self.cap.extend_from_slice(&chunk[seg..]);
+        }
+        Ok(())
+    }
+}
+
+/// The few fields of an entry the first pass needs; everything else is skipped unparsed.
+#[derive(Deserialize)]
+struct LightEntry<'a> {
+    #[serde(default)]
+    pageref: Option<String>,
+    #[serde(default, rename = "startedDateTime")]
+    started: std::borrow::Cow<'a, str>,
+    #[serde(default, rename = "_resourceType", borrow)]
+    resource_type: Option<&'a serde_json::value::RawValue>,
+    #[serde(default, rename = "_initiator", borrow)]
+    initiator: Option<&'a serde_json::value::RawValue>,
+    #[serde(default, borrow)]
+    request: LightRequest<'a>,
+    #[serde(default, borrow)]
+    response: LightResponse<'a>,
+    /// leakhound's own export names each request's page.
+    #[serde(default, rename = "_leakhound", borrow)]
+    leakhound: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Deserialize)]
+struct LightExtra<'a> {
+    #[serde(default, borrow)]
+    page_url: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Deserialize, Default)]
+struct LightRequest<'a> {
+    #[serde(default, borrow)]
+    url: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Deserialize, Default)]
+struct LightResponse<'a> {
+    #[serde(default, borrow)]
+    content: LightContent<'a>,
+}
+
+#[derive(Deserialize, Default)]
+struct LightContent<'a> {
+    #[serde(default, rename = "mimeType", borrow)]
+    mime_type: std::borrow::Cow<'a, str>,
+}
+
+#[derive(Deserialize)]
+struct LightInitiator<'a> {
+    #[serde(default, rename = "type", borrow)]
+    kind: std::borrow::Cow<'a, str>,
+}
+
+/// What the classifier's first pass needs of the pages a HAR visited, bounded by the number of
+/// distinct page URLs (see [`HarHead::page_urls`]).
+const MAX_PAGE_URLS: usize = 20_000;
+
+impl HarHead {
+    fn observe_light(&mut self, e: &LightEntry<'_>) {
+        self.entries += 1;
+        if let Some(t) = parse_time(&e.started) {
+            self.t0 = Some(self.t0.map_or(t, |t0| t0.min(t)));
+        }
+        let url = e.request.url.as_ref();
+        if let Some(extra) = e
+            .leakhound
+            .and_then(|r| serde_json::from_str::<LightExtra<'_>>(r.get()).ok())
+        {
+            if !extra.page_url.is_empty()
+                && self.page_urls.len() < MAX_PAGE_URLS
+                && !self.page_urls.contains(extra.page_url.as_ref())
+            {
+                self.page_urls.insert(extra.page_url.into_owned());
+            }
+        }
+        if self.first_entry.is_none() {
+            self.first_entry = Some(url.to_string());
+        }
+        let raw_type: Option<String> = e
+            .resource_type
+            .and_then(|r| serde_json::from_str::<String>(r.get()).ok());
+        let rtype = resource_type_of(raw_type.as_deref(), &e.response.content.mime_type);
+        if rtype == "Document" {
+            if self.first_document.is_none() {
+                self.first_document = Some(url.to_string());
+            }
+            if let Some(p) = &e.pageref {
+                if !self.page_documents.contains_key(p) {
+                    self.page_documents.insert(p.clone(), url.to_string());
+                }
+            }
+            let by_script = e.initiator.is_some_and(|r| {
+                serde_json::from_str::<LightInitiator<'_>>(r.get())
+                    .is_ok_and(|i| i.kind == "script")
+                    || r.get().starts_with('"')
+            });
+            if !by_script && self.page_urls.len() < MAX_PAGE_URLS {
+                self.page_urls.insert(url.to_string());
+            }
+        }
+    }
+}
+
+/// Reads a HAR entry by entry (see [`stream_har`]): the first pass learns its [`HarHead`] from a
+/// few fields of each entry, the caller's passes then convert entries with
+/// [`HarHead::converter`].
+pub fn har_head(path: &Path) -> Result<(HarHead, HarEnd), HarError> {
+    let mut head = HarHead::default();
+    let mut index = 0usize;
+    let end = stream_har(path, |part| {
+        match part {
+            HarPart::Entry(bytes) => {
+                let e =
+                    parse_part::<LightEntry<'_>>(path, bytes, &format!("log.entries[{index}]"))?;
+                index += 1;
+                head.observe_light(&e);
+            }
+            HarPart::Meta("pages", bytes) => head.pages = parse_part(path, bytes, "log.pages")?,
+            HarPart::Meta("creator", bytes) => {
+                head.creator = parse_part(path, bytes, "log.creator")?
+            }
+            HarPart::Meta(_, bytes) => head.browser = parse_part(path, bytes, "log.browser").ok(),
+        }
+        Ok(())
+    })?;
+    Ok((head, end))
+}
+
+/// Calls `f` with every entry of the HAR, parsed, in file order.
+pub fn for_each_entry(path: &Path, mut f: impl FnMut(&Entry)) -> Result<HarEnd, HarError> {
+    let mut index = 0usize;
+    stream_har(path, |part| {
+        if let HarPart::Entry(bytes) = part {
+            let e = parse_part::<Entry>(path, bytes, &format!("log.entries[{index}]"))?;
+            index += 1;
+            f(&e);
+        }
+        Ok(())
+    })
+}
+
+fn parse_part<'de, T: Deserialize<'de>>(
+    path: &Path,
+    bytes: &'de [u8],
+    at: &str,
+) -> Result<T, HarError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| HarError::Invalid {
+        path: path.to_path_buf(),
+        field: if e.path().to_string() == "." {
+            at.to_string()
+        } else {
+            format!("{at}.{}", e.path())
+        },
+        message: e.inner().to_string(),
+    })
+}
+
+/// Converts a parsed HAR (see [`read_har`]).
+pub fn har_to_records(har: &Har, journey: &mut JourneyInfo) -> Vec<Record> {
+    let mut head = HarHead {
+        creator: har.log.creator.clone(),
+        browser: har.log.browser.clone(),
+        pages: har.log.pages.clone(),
+        ..Default::default()
+    };
+    for e in &har.log.entries {
+        head.observe(e);
+    }
+    let mut out = head.prelude(journey);
+    let mut conv = head.converter(journey);
+    for e in &har.log.entries {
+        conv.convert(e, &mut out);
+    }
+    out.push(conv.end(head.pages.len(), true));
     out
 }
 
@@ -823,6 +1460,7 @@ impl<W: Write> HarWriter<W> {
             text: b.data.clone(),
             params: Vec::new(),
             encoding: (b.encoding == BodyEncoding::Base64).then(|| "base64".into()),
+            std_encoding: None,
         });
         let resp = r.response.clone().unwrap_or_default();
         let mime = resp
@@ -901,6 +1539,7 @@ impl<W: Write> HarWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     /// `har` read back through a file, as `leakhound analyze` reads one.
     fn import(har: &[u8]) -> Vec<Record> {
@@ -1096,7 +1735,13 @@ mod tests {
             h.journey.start_url,
             "https://www.mercy.test/symptoms/chest-pain"
         );
-        let Record::Request(fb) = recs.last().unwrap() else {
+        // The import ends with a complete-run `end` record; the tracker request is before it.
+        assert!(matches!(
+            recs.last(),
+            Some(Record::End(e)) if e.status == RunStatus::Complete && e.requests == 2
+        ));
+        let Some(Record::Request(fb)) = recs.iter().rev().find(|r| matches!(r, Record::Request(_)))
+        else {
             panic!()
         };
         assert!(matches!(fb.fate, Fate::Failed { .. }));
@@ -1160,6 +1805,59 @@ mod tests {
             .expect("search term found");
         assert_eq!(f.domain, "google-analytics.com");
         assert_eq!(f.channel, "body:form:ep.search_term");
+    }
+
+    /// The streamed reader sees exactly the entries, pages and creator a whole parse sees, with
+    /// brackets, braces, quotes and escapes inside strings, pages after entries, a BOM, and
+    /// entries split across read chunks; a cut-off file hands out every entry before the cut.
+    #[test]
+    fn streamed_reading_matches_whole_parse_and_detects_cut_off() {
+        let tricky = "a \\\" ] } [ { , \\u005d \u{e9}";
+        let mut entries = Vec::new();
+        for i in 0..300 {
+            entries.push(json!({
+                "pageref": "p1",
+                "startedDateTime": "2024-05-01T10:00:00.000Z",
+                "request": {"method": "POST", "url": format!("https://t.test/{i}?x={tricky}"),
+                            "headers": [{"name": "X", "value": tricky}],
+                            "postData": {"text": "y".repeat(i * 37)}},
+                "response": {"status": 200, "content": {"mimeType": "text/html"}},
+                "_initiator": if i % 2 == 0 { json!("https://s.test/a.js") } else { json!({"type": "parser"}) }
+            }));
+        }
+        let har = json!({"log": {"version": "1.2", "creator": {"name": "x{[\"", "version": "1"},
+            "entries": entries,
+            "pages": [{"id": "p1", "title": "T ]}", "startedDateTime": "2024-05-01T10:00:00.000Z"}]}});
+        let mut text = b"\xEF\xBB\xBF".to_vec();
+        text.extend(serde_json::to_vec_pretty(&har).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.har");
+        std::fs::write(&path, &text).unwrap();
+        let whole = read_har(&path, JourneyInfo::default()).unwrap();
+        let (head, end) = har_head(&path).unwrap();
+        assert_eq!(end, HarEnd::Complete);
+        assert_eq!(head.entries, 300);
+        assert_eq!(head.creator.name, "x{[\"");
+        assert_eq!(head.pages[0].title, "T ]}");
+        let mut journey = JourneyInfo::default();
+        let mut streamed = head.prelude(&mut journey);
+        let mut conv = head.converter(&journey);
+        for_each_entry(&path, |e| conv.convert(e, &mut streamed)).unwrap();
+        streamed.push(conv.end(head.pages.len(), true));
+        assert_eq!(
+            serde_json::to_value(&streamed).unwrap(),
+            serde_json::to_value(&whole).unwrap()
+        );
+
+        // Cut off in the middle of an entry: the entries before it, and `CutOff`.
+        let cut = &text[..text.len() * 2 / 3];
+        std::fs::write(&path, cut).unwrap();
+        let (head, end) = har_head(&path).unwrap();
+        assert_eq!(end, HarEnd::CutOff);
+        assert!(head.entries > 100 && head.entries < 300, "{}", head.entries);
+        // Not a HAR at all is an error, not a cut-off HAR.
+        std::fs::write(&path, b"hello").unwrap();
+        assert!(har_head(&path).is_err());
     }
 
     #[test]

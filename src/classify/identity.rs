@@ -89,11 +89,21 @@ pub struct IdentityFile {
 
 impl IdentityFile {
     pub fn load(path: &Path) -> Result<IdentityFile, IdentityError> {
-        let bytes = std::fs::read(path).map_err(|source| IdentityError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| IdentityError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        // Comments, as in scenarios (blanked out, so positions stay those of the file).
+        let text = crate::scenario::jsonc::blank_comments(text.trim_start_matches('\u{feff}'))
+            .map_err(|e| IdentityError::Invalid {
+                path: path.to_path_buf(),
+                field: String::new(),
+                message: format!(
+                    "unclosed /* comment starting at line {}, column {}",
+                    e.line, e.column
+                ),
+            })?;
+        let de = &mut serde_json::Deserializer::from_str(&text);
         let file: IdentityFile =
             serde_path_to_error::deserialize(de).map_err(|e| IdentityError::Invalid {
                 path: path.to_path_buf(),
@@ -117,6 +127,30 @@ impl IdentityFile {
             }
         }
         Ok(file)
+    }
+
+    /// Adds this file's identity values (where the scenario has no value of that key), first
+    /// parties and sensitive pages to a scenario, for `leakhound run --identity FILE`.
+    pub fn merge_into(&self, scenario: &mut crate::scenario::model::Scenario) {
+        for (key, e) in &self.identity {
+            scenario.identity.entry(key.clone()).or_insert_with(|| {
+                crate::scenario::model::IdentityValue {
+                    kind: e.kind,
+                    value: e.value.clone(),
+                    env: e.env.clone(),
+                }
+            });
+        }
+        for d in &self.first_party {
+            if !scenario.first_party.contains(d) {
+                scenario.first_party.push(d.clone());
+            }
+        }
+        for p in &self.sensitive_pages {
+            if !scenario.sensitive_pages.contains(p) {
+                scenario.sensitive_pages.push(p.clone());
+            }
+        }
     }
 
     /// The journey as the classifier sees it. Secret values are left out (`value: None`).

@@ -112,6 +112,8 @@ pub enum ClassifyError {
     },
     #[error(transparent)]
     Signatures(#[from] SignatureError),
+    #[error(transparent)]
+    Har(#[from] crate::capture::har::HarError),
 }
 
 /// Bytes read from the capture at a time.
@@ -228,6 +230,78 @@ pub fn analyze_capture_with(
         Ok(())
     })?;
     let analysis = engine.finish(&summary);
+    Ok((summary, analysis))
+}
+
+/// Analyses a HAR file in streaming passes, never holding it whole: a light first pass learns
+/// its pages, start and first parties (and the classifier's canaries), a second converts and
+/// matches each entry, handing findings to `on_finding` as they are made (see
+/// [`analyze_capture_with`]). `identity` says which values are canaries.
+///
+/// A HAR read to its end is a complete run; one cut off is analysed as far as it goes and
+/// reported incomplete.
+pub fn analyze_har_with(
+    path: &Path,
+    identity: &IdentityFile,
+    opts: &ClassifyOptions,
+    mut on_finding: impl FnMut(Finding),
+) -> Result<(CaptureSummary, Analysis), ClassifyError> {
+    use crate::capture::har::{for_each_entry, har_head, HarEnd};
+    opts.progress.report(1, 0, 1);
+    let (head, end) = har_head(path)?;
+    let mut journey = identity.journey();
+    let mut summary = CaptureSummary::default();
+    let mut collector = Collector::new();
+    let typed = identity.typed_records();
+    for r in head.prelude(&mut journey).iter().chain(&typed) {
+        summary.absorb(r);
+        collector.observe(r);
+    }
+    for url in &head.page_urls {
+        collector.observe_request_parts(url, "Document", url);
+    }
+    opts.progress.report(1, 1, 1);
+    let parties = collector.parties().clone();
+    let set = collector.finish(&opts.secrets);
+    let mut engine = Engine::new(opts, &set, parties, &summary);
+    let mut conv = head.converter(&journey);
+    let mut records = Vec::new();
+    opts.progress.report(2, 0, head.entries.max(1) as u64);
+    let mut done = 0u64;
+    for_each_entry(path, |e| {
+        conv.convert(e, &mut records);
+        for r in records.drain(..) {
+            summary.absorb(&r);
+            match &r {
+                Record::Request(r) => engine.request(&RequestView::from(&**r)),
+                Record::WsFrame(f) => engine.ws_frame(f),
+                Record::WebSocket(w) => engine.websocket(w),
+                _ => {}
+            }
+        }
+        engine.drain().for_each(&mut on_finding);
+        done += 1;
+        if done % 10_000 == 0 {
+            opts.progress.report(2, done, head.entries.max(1) as u64);
+        }
+    })?;
+    let end_record = conv.end(head.pages.len(), end == HarEnd::Complete);
+    summary.absorb(&end_record);
+    opts.progress.report(2, done, head.entries.max(1) as u64);
+    let analysis = engine.finish(&summary);
+    Ok((summary, analysis))
+}
+
+/// [`analyze_har_with`] keeping every finding (what the reports need).
+pub fn analyze_har(
+    path: &Path,
+    identity: &IdentityFile,
+    opts: &ClassifyOptions,
+) -> Result<(CaptureSummary, Analysis), ClassifyError> {
+    let mut findings = Vec::new();
+    let (summary, mut analysis) = analyze_har_with(path, identity, opts, |f| findings.push(f))?;
+    findings.append(&mut analysis.findings);
+    analysis.findings = findings;
     Ok((summary, analysis))
 }
 

@@ -146,6 +146,20 @@ async fn run(args: RunArgs) -> Result<i32> {
     if bad {
         return Ok(EXIT_USAGE);
     }
+    if let Some(path) = &args.identity {
+        // One identity file serves many scenarios: its values are added to each scenario's
+        // identity (a scenario's own key wins), its first parties and sensitive pages too.
+        let identity = match IdentityFile::load(path) {
+            Ok(i) => i,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(EXIT_USAGE);
+            }
+        };
+        for (_, scenario) in &mut scenarios {
+            identity.merge_into(scenario);
+        }
+    }
     let report_opts = report_options(&args.output)?;
     let mut run = run_options(&args.browser);
     run.offline = args.offline;
@@ -228,34 +242,34 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
     let out_dir = args.output.out.clone();
     std::fs::create_dir_all(&out_dir)
         .with_context(|| format!("cannot create {}", out_dir.display()))?;
-    let capture = if is_har {
+    if is_har {
         let Some(identity_path) = &args.identity else {
             bail!(
-                "a HAR file needs --identity FILE: the values to look for (see docs/scenarios.md)"
+                "a HAR file needs --identity FILE: the values to look for (see docs/identity.md)"
             );
         };
         let identity = IdentityFile::load(identity_path)?;
         opts.classify.secrets = identity.secrets();
-        let mut records = leakhound::capture::har::read_har(&args.file, identity.journey())?;
-        records.extend(identity.typed_records());
-        // The classifier streams from a capture file: write the HAR's records as one.
-        let path = out_dir.join("capture-from-har.jsonl");
-        let mut writer =
-            leakhound::capture::writer::CaptureWriter::create(&path, Default::default())?;
-        for r in &records {
-            writer.write(r)?;
+        // Streamed entry by entry: no intermediate capture file, memory flat.
+        let (summary, analysis) =
+            leakhound::classify::analyze_har(&args.file, &identity, &opts.classify)?;
+        // Reports point at the file the user gave (SARIF results locate the HAR, not a
+        // scenario that does not exist).
+        let mut meta = ReportMeta::now(Some(args.file.display().to_string()));
+        meta.secret_values = opts.classify.secrets.values().cloned().collect();
+        let built = report::build_report(&summary, analysis, opts.policy.as_ref(), meta);
+        let written = report::write_all(&built, &out_dir, &opts.formats, opts.redact)?;
+        if !args.output.quiet {
+            report::terminal::print_summary(&built, &written)?;
         }
-        path
-    } else {
-        if let Some(identity_path) = &args.identity {
-            opts.classify.secrets = IdentityFile::load(identity_path)?.secrets();
-        }
-        args.file.clone()
-    };
-    let meta = ReportMeta::now(Some(capture.display().to_string()));
-    let secrets = opts.classify.secrets.clone();
-    let mut meta = meta;
-    meta.secret_values = secrets.values().cloned().collect();
+        return Ok(report::exit_code(&built));
+    }
+    if let Some(identity_path) = &args.identity {
+        opts.classify.secrets = IdentityFile::load(identity_path)?.secrets();
+    }
+    let capture = args.file.clone();
+    let mut meta = ReportMeta::now(Some(capture.display().to_string()));
+    meta.secret_values = opts.classify.secrets.values().cloned().collect();
     let audit = report_capture(&capture, &opts.classify, &opts, meta, &out_dir)?;
     if !args.output.quiet {
         report::terminal::print_summary(&audit.report, &audit.written)?;

@@ -176,13 +176,17 @@ struct RunArgs {
     /// Whole-journey timeout in seconds (overrides the scenario's).
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// Identity file (docs/identity.md) whose values are added to every scenario's identity, so
+    /// one identity serves many scenarios.
+    #[arg(long, value_name = "FILE")]
+    identity: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
 struct AnalyzeArgs {
     /// A capture (.jsonl) or HAR (.har) file.
     file: PathBuf,
-    /// Identity file with the canary values to look for (required for HAR; see docs/scenarios.md).
+    /// Identity file with the canary values to look for (required for HAR; see docs/identity.md).
     #[arg(long, value_name = "FILE")]
     identity: Option<PathBuf>,
     #[command(flatten)]

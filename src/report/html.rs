@@ -372,7 +372,12 @@ fn group_card(report: &Report, g: usize, shots: &mut Screenshots) -> Markup {
                 (explain::kind_title(group.kind)) (sub) " sent to " (report.party_name(&group.domain))
                 @if report.third_party(&group.domain).and_then(|t| t.vendor_name.as_ref()).is_some() { " (" (group.domain) ")" }
             }
-            p { span.badge.(class) { (words) } " " span.sev.(group.severity.as_str()) { (group.severity.as_str()) } }
+            p {
+                span.badge.(class) { (words) } " " span.sev.(group.severity.as_str()) { (group.severity.as_str()) }
+                @if !group.confidence.is_canary() {
+                    " " span.badge.pattern title="Recognised by its form (an e-mail, phone, SSN or card number, or a hash in a hashed-identifier parameter), not matched against a declared value" { "pattern" }
+                }
+            }
             dl.facts {
                 dt { "What" } dd.what { (what_leaked(group)) }
                 dt { "Severity" } dd { (explain::severity_words(group.severity)) }

@@ -172,7 +172,11 @@ pub fn to_junit(report: &Report) -> Result<String, ReportError> {
     x.end("properties")?;
 
     for (step, duration) in report.steps.iter().zip(durations(report)) {
-        let name = format!("step {} ({}): {}", step.index, step.action, step.label);
+        // Never an empty or dangling name: a HAR page without a title is still a named case.
+        let name = match step.label.trim() {
+            "" => format!("step {} ({})", step.index, step.action),
+            label => format!("step {} ({}): {label}", step.index, step.action),
+        };
         x.start(
             "testcase",
             &[

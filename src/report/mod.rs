@@ -220,6 +220,13 @@ pub fn screenshot_base(report: &Report) -> Option<PathBuf> {
     )
 }
 
+/// Whether a report's source file is a HAR (by its extension), not a JSON Lines capture.
+fn is_har_file(path: &str) -> bool {
+    Path::new(path)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("har"))
+}
+
 /// HAR 1.2 export of the capture the report was built from, masked like the report when redacting.
 ///
 /// Streams: one capture line in memory at a time (plus the pages and WebSockets), written to a
@@ -233,6 +240,49 @@ fn write_har(
         return Err(ReportError::NoCapture);
     };
     let har_err = |e: crate::capture::har::HarError| ReportError::Har(e.to_string());
+    if is_har_file(capture) {
+        // The report was made from a HAR: its HAR output is that HAR, masked when redacting.
+        // Streamed, entry by entry, like the analysis.
+        let source = Path::new(capture);
+        let (head, _) = crate::capture::har::har_head(source).map_err(har_err)?;
+        let mut journey = report.journey.clone();
+        return write_streamed(path, |out| {
+            let mut har = crate::capture::har::HarWriter::new(out).map_err(har_err)?;
+            let mut failed: Option<ReportError> = None;
+            let one = |record: Record, har: &mut crate::capture::har::HarWriter<_>| {
+                let record = match redactor {
+                    Some(redactor) => {
+                        let mut value = serde_json::to_value(&record)?;
+                        redactor.mask_value(&mut value);
+                        serde_json::from_value(value)?
+                    }
+                    None => record,
+                };
+                har.record(&record).map_err(har_err)
+            };
+            for r in head.prelude(&mut journey) {
+                one(r, &mut har)?;
+            }
+            let mut conv = head.converter(&journey);
+            let mut records = Vec::new();
+            crate::capture::har::for_each_entry(source, |e| {
+                conv.convert(e, &mut records);
+                for r in records.drain(..) {
+                    if failed.is_none() {
+                        if let Err(e) = one(r, &mut har) {
+                            failed = Some(e);
+                        }
+                    }
+                }
+            })
+            .map_err(har_err)?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            har.finish().map_err(har_err)?;
+            Ok(())
+        });
+    }
     write_streamed(path, |out| {
         let mut har = crate::capture::har::HarWriter::new(out).map_err(har_err)?;
         for_each_record(Path::new(capture), |mut value| {

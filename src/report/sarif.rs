@@ -184,6 +184,16 @@ fn artifact_uri(file: &str) -> Value {
     }
 }
 
+/// What results point at: the scenario file, or for an analysed HAR (no scenario) the HAR file.
+fn artifact_of(report: &Report) -> Value {
+    if report.journey.file.is_empty() {
+        if let Some(capture) = report.run.capture_file.as_deref().filter(|c| !c.is_empty()) {
+            return artifact_uri(capture);
+        }
+    }
+    artifact_uri(&report.journey.file)
+}
+
 fn level(severity: Severity) -> &'static str {
     if severity >= Severity::High {
         "error"
@@ -254,7 +264,7 @@ fn result(report: &Report, g: usize, group: &FindingGroup, lines: &ScenarioLines
         "message": { "text": message },
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": artifact_uri(&report.journey.file),
+                "artifactLocation": artifact_of(report),
                 "region": { "startLine": line },
             },
             "logicalLocations": [{

@@ -7,7 +7,7 @@
 //! The format is documented in `docs/scenarios.md`.
 
 pub mod error;
-mod jsonc;
+pub(crate) mod jsonc;
 pub mod model;
 mod parse;
 mod position;
