@@ -13,4 +13,8 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 bash tests/setup/sarif-schema.sh
 bash tests/npm/setup.sh
+# Fuzz every parser and decoder for a bounded time first (docs/fuzzing.md); a crash fails the run.
+if [[ $# -eq 0 ]]; then
+  bash scripts/fuzz.sh "${LEAKHOUND_FUZZ_SECONDS:-15}"
+fi
 cargo test "$@"
