@@ -504,3 +504,178 @@ async fn many_iframes_complete() {
     );
     server.shutdown().await;
 }
+
+fn load_site() -> Site {
+    Site::new()
+        .file(
+            "www.h.test",
+            "/big.html",
+            "text/html",
+            page(
+                "<script>fetch('/__lh/big?mb=50').then(r => r.arrayBuffer()).then(b => \
+                 document.body.insertAdjacentHTML('beforeend', '<p id=got>' + b.byteLength + '</p>'));</script>",
+            ),
+        )
+        .file(
+            "www.h.test",
+            "/many.html",
+            "text/html",
+            page(
+                "<script>let done = 0; const N = 10000; for (let i = 0; i < N; i++) { \
+                 fetch('http://px.h-tracker.test/n?i=' + i, {method: 'POST', body: 'i=' + i}).finally(() => { \
+                 if (++done === N) document.body.insertAdjacentHTML('beforeend', '<p id=all>all</p>'); }); }</script>",
+            ),
+        )
+        .file(
+            "www.h.test",
+            "/ws.html",
+            "text/html",
+            page(
+                "<script>const ws = new WebSocket('ws://www.h.test/__lh/ws'); let got = 0;\
+                 ws.onopen = () => { for (let i = 0; i < 10000; i++) ws.send('frame ' + i); ws.send('__lh_flood:10000'); };\
+                 ws.onmessage = () => { if (++got === 10000) document.body.insertAdjacentHTML('beforeend', '<p id=flooded>ok</p>'); };</script>",
+            ),
+        )
+        .file(
+            "localhost",
+            "/sw.html",
+            "text/html",
+            page(
+                "<script>navigator.serviceWorker.register('/sw-hang.js').then(() => navigator.serviceWorker.ready)\
+                 .then(() => { document.body.insertAdjacentHTML('beforeend', '<p id=ready>ready</p>'); \
+                 fetch('/anything?via=sw').catch(() => {}); });</script>",
+            ),
+        )
+        .file(
+            "localhost",
+            "/sw-hang.js",
+            "text/javascript",
+            b"self.addEventListener('fetch', (e) => e.respondWith(new Promise(() => {})));\
+              self.addEventListener('activate', (e) => e.waitUntil(self.clients.claim()));"
+                .to_vec(),
+        )
+        .tracker_host("*.h-tracker.test")
+}
+
+async fn run_load(
+    start: &str,
+    steps: serde_json::Value,
+    limit: Duration,
+) -> (leakhound::browser::journey::RunOutcome, Vec<Record>, f64) {
+    let server = SiteServer::start(load_site()).await.expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("c.jsonl");
+    let s = scenario(start, steps);
+    let started = Instant::now();
+    let outcome = common::run_offline(&s, &server, &capture).await;
+    let took = started.elapsed();
+    assert!(took < limit, "{start}: took {took:?}");
+    let records = common::read_capture(&capture);
+    assert!(matches!(records.last(), Some(Record::End(_))));
+    server.shutdown().await;
+    (outcome, records, took.as_secs_f64())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_that_never_ends_is_used_as_far_as_it_came() {
+    let server = SiteServer::start(load_site()).await.expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("c.jsonl");
+    let s = scenario(
+        "http://www.h.test/__lh/drip",
+        serde_json::json!([{"action": "wait", "selector": "#started", "timeout_ms": 20000}]),
+    );
+    let started = Instant::now();
+    let outcome = common::run_offline(&s, &server, &capture).await;
+    assert!(started.elapsed() < Duration::from_secs(45));
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_50_mb_response_is_fine() {
+    let (outcome, _, _) = run_load(
+        "http://www.h.test/big.html",
+        serde_json::json!([{"action": "wait", "selector": "#got", "timeout_ms": 30000}]),
+        Duration::from_secs(60),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_requests_are_all_captured() {
+    let (outcome, records, took) = run_load(
+        "http://www.h.test/many.html",
+        serde_json::json!([{"action": "wait", "selector": "#all", "timeout_ms": 90000}]),
+        Duration::from_secs(120),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let n = records
+        .iter()
+        .filter(|r| matches!(r, Record::Request(q) if q.url.contains("px.h-tracker.test/n?i=")))
+        .count();
+    eprintln!("10,000 requests: {n} captured in {took:.1} s");
+    assert_eq!(n, 10_000);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_websocket_frames_each_way() {
+    let (outcome, records, _) = run_load(
+        "http://www.h.test/ws.html",
+        serde_json::json!([{"action": "wait", "selector": "#flooded", "timeout_ms": 60000}]),
+        Duration::from_secs(90),
+    )
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let sent = records
+        .iter()
+        .filter(|r| matches!(r, Record::WsFrame(_)))
+        .count();
+    // Frames the page sent are captured up to the per-socket cap (10,000).
+    assert!(sent >= 10_000, "{sent} frames captured");
+}
+
+/// Service workers need a secure context: served on `localhost`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_service_worker_that_never_answers_does_not_hang_the_run() {
+    let server = SiteServer::start(load_site()).await.expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("c.jsonl");
+    let s = scenario(
+        &format!("http://localhost:{}/sw.html", server.addr().port()),
+        serde_json::json!([{"action": "wait", "selector": "#ready", "timeout_ms": 15000},
+                           {"action": "wait", "ms": 1000}]),
+    );
+    let started = Instant::now();
+    let outcome = common::run_offline(&s, &server, &capture).await;
+    assert!(started.elapsed() < Duration::from_secs(60));
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    server.shutdown().await;
+}

@@ -402,6 +402,12 @@ impl Driver<'_> {
                 tracing::warn!("page still loading; continuing with its DOM");
                 return;
             }
+            // A document that never finishes arriving (a stream that never ends) still has
+            // whatever it sent so far: after the soft limit the step goes on with it.
+            if now > soft && state == "loading" {
+                tracing::warn!("document still arriving after 10 s; continuing with what came");
+                return;
+            }
             if now >= deadline {
                 return;
             }

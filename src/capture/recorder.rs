@@ -273,6 +273,9 @@ const LEAVING_WINDOW: Duration = Duration::from_secs(5);
 /// How long a request the page cancelled waits for the Fetch view that would show it reached the
 /// network anyway (the two views arrive on different sessions, in no guaranteed order).
 const HANDOVER_WAIT: Duration = Duration::from_millis(1500);
+/// How long a request only Fetch has seen waits, once its response came, for its Network view
+/// (which carries its initiator and target) before it is written alone.
+const FETCH_ONLY_LINGER: Duration = Duration::from_secs(1);
 /// How long a request handed to the network, then cancelled by its page, waits for the response
 /// the Fetch domain reports for it.
 const RESPONSE_WAIT: Duration = Duration::from_secs(10);
@@ -367,6 +370,10 @@ impl PendingRequest {
 
     /// Ready to be written now: complete, and its fate will not change.
     fn settled(&self, now: Instant) -> bool {
+        if self.fetch_only {
+            // Its Network view may still come (a service worker's arrives late): wait for it.
+            return self.done && self.wait_until.is_some_and(|t| now >= t);
+        }
         self.done
             && !self.body_pending
             && (self.response_seen
@@ -458,6 +465,7 @@ pub fn spawn(
         frames: HashMap::new(),
         loaders: HashMap::new(),
         fetch_written: HashSet::new(),
+        fetch_written_ids: HashSet::new(),
         next_id: 0,
         requests_written: 0,
         frames_written: 0,
@@ -523,6 +531,9 @@ struct Recorder {
     loaders: HashMap<String, String>,
     /// Method and URL of every request written from its Fetch view alone.
     fetch_written: HashSet<(String, String)>,
+    /// Network ids of requests written from their Fetch view alone: a late Network view of one
+    /// of them is not a second request.
+    fetch_written_ids: HashSet<String>,
     next_id: usize,
     requests_written: usize,
     frames_written: usize,
@@ -776,6 +787,9 @@ impl Recorder {
     fn emit(&mut self, p: PendingRequest) {
         let method_url = (p.record.method.clone(), p.record.url.clone());
         if p.fetch_only {
+            if let Some(id) = &p.network_id {
+                self.fetch_written_ids.insert(id.clone());
+            }
             self.fetch_written.insert(method_url);
         } else if !p.handed && !p.response_seen && self.fetch_written.contains(&method_url) {
             // The page's view of a request whose Fetch view is already written: one request.
@@ -1282,6 +1296,10 @@ impl Recorder {
             // through the browser and through its page): keep the first report only.
             return;
         }
+        if self.fetch_written_ids.contains(&request_id) && p.get("redirectResponse").is_none() {
+            // Already written from its Fetch view, which arrived first.
+            return;
+        }
         let req = p.get("request").unwrap_or(&Value::Null);
         let url = str_of(req, "url").to_string();
         if url.starts_with("data:") || url.starts_with("blob:") {
@@ -1655,9 +1673,9 @@ impl Recorder {
             }
         }
         if req.fetch_only {
-            // Nothing more will come for a request only Fetch sees.
+            // Nothing more will come from Fetch; the Network view, if any, gets a moment.
             req.done = true;
-            req.wait_until = Some(Instant::now());
+            req.wait_until = Some(Instant::now() + FETCH_ONLY_LINGER);
         } else if req.done {
             // Network already ended its view (cancelled by the page): this was the wait.
             req.wait_until = Some(Instant::now());

@@ -49,6 +49,48 @@ pub(super) async fn dispatch(name: &str, uri: &Uri, state: &AppState) -> Respons
             }
         }
         "cookie" => cookie(get("name"), get("value"), get("attrs")),
+        "big" => {
+            // `mb` megabytes of a repeated byte, streamed (at most 256 MB).
+            let mb = get("mb")
+                .and_then(|m| m.parse::<usize>().ok())
+                .unwrap_or(1)
+                .min(256);
+            let chunk = axum::body::Bytes::from(vec![b'a'; 1 << 20]);
+            let stream =
+                futures::stream::iter((0..mb).map(move |_| Ok::<_, std::io::Error>(chunk.clone())));
+            let mut r = axum::body::Body::from_stream(stream).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            );
+            r
+        }
+        "drip" => {
+            // A chunked HTML document that never ends: a line every 200 ms until shutdown.
+            let stop = state.shutdown.clone();
+            let head = futures::stream::once(async {
+                Ok::<_, std::io::Error>(axum::body::Bytes::from_static(
+                    b"<!doctype html><title>drip</title><p id=started>started</p>",
+                ))
+            });
+            let tail = futures::stream::unfold(stop, |mut stop| async move {
+                let stopped = tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => false,
+                    _ = stop.wait_for(|s| *s) => true,
+                };
+                (!stopped).then(|| {
+                    (
+                        Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b"<p>drip</p>\n")),
+                        stop,
+                    )
+                })
+            });
+            let mut r = axum::body::Body::from_stream(futures::StreamExt::chain(head, tail))
+                .into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            r
+        }
         // A redirect to itself, forever (browsers give up after about 20 hops).
         "loop" => {
             let mut r = StatusCode::FOUND.into_response();
@@ -151,6 +193,11 @@ pub(super) fn websocket(
                         (ReceivedKind::WsClose, body, true)
                     }
                 };
+                let flood = if kind == ReceivedKind::WsText {
+                    flood_count(&body)
+                } else {
+                    None
+                };
                 state.log.push(Received {
                     seq: 0,
                     time: SystemTime::now(),
@@ -165,8 +212,25 @@ pub(super) fn websocket(
                 if closing {
                     break;
                 }
+                for i in 0..flood.unwrap_or(0) {
+                    let frame = Message::Text(format!("flood {i}").into());
+                    if socket.send(frame).await.is_err() {
+                        break;
+                    }
+                }
             }
         })
+}
+
+/// A text frame `__lh_flood:N` asks the sink for N text frames back (at most 100,000).
+fn flood_count(body: &[u8]) -> Option<usize> {
+    std::str::from_utf8(body)
+        .ok()?
+        .strip_prefix("__lh_flood:")?
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .map(|n| n.min(100_000))
 }
 
 #[cfg(test)]

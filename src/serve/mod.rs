@@ -15,6 +15,9 @@
 //! | `/__lh/hang` | never answers; the connection stays open until the server shuts down |
 //! | `/__lh/status?code=C` | answers with status C |
 //! | `/__lh/loop` | a 302 redirect to itself, forever |
+//! | `/__lh/big?mb=N` | an N MB response body, streamed |
+//! | `/__lh/drip` | an HTML document that never ends (a chunk every 200 ms) |
+//! | WebSocket text `__lh_flood:N` | the sink answers with N text frames |
 //! | `/__lh/cookie?name=&value=&attrs=` | sets a cookie (`attrs` appended verbatim, e.g. `Path=/; Secure`) |
 //! | `/__lh/ws` | a WebSocket sink that logs every frame |
 //!
