@@ -154,7 +154,9 @@ async fn run_with_browser(
     mobile: bool,
     version: &str,
 ) -> Result<RunOutcome, RunError> {
-    let (cdp, events) = Cdp::connect(chromium.ws_url()).await?;
+    // Live, the connection answers Fetch pauses itself (fast); offline, the recorder decides
+    // where each request goes.
+    let (cdp, events) = Cdp::connect_with(chromium.ws_url(), !opts.offline).await?;
     let mask = SecretMask::new(secrets.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     let writer = CaptureWriter::create(&opts.capture_path, mask)?;
     let emulation = mobile.then(|| Emulation {

@@ -59,6 +59,19 @@ impl Cdp {
     pub async fn connect(
         ws_url: &str,
     ) -> Result<(Cdp, mpsc::UnboundedReceiver<CdpEvent>), CdpError> {
+        Cdp::connect_with(ws_url, false).await
+    }
+
+    /// [`Cdp::connect`], optionally answering every `Fetch.requestPaused` right in the reader
+    /// (`auto_continue`): a paused request then waits for one WebSocket round trip only, never for
+    /// the events queued before it in the recorder. At the request stage it is continued with
+    /// `interceptResponse`, so its response pauses once more (and is let through the same way):
+    /// that pause is the recorder's proof of delivery. The event still reaches the recorder, with
+    /// `leakhoundContinued: true` in its params, for its bookkeeping.
+    pub async fn connect_with(
+        ws_url: &str,
+        auto_continue: bool,
+    ) -> Result<(Cdp, mpsc::UnboundedReceiver<CdpEvent>), CdpError> {
         let mut config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
         config.max_message_size = Some(512 << 20);
         config.max_frame_size = Some(512 << 20);
@@ -84,6 +97,9 @@ impl Cdp {
         });
 
         let reader_pending = pending.clone();
+        let next_id = Arc::new(AtomicU64::new(1));
+        let reader_ids = next_id.clone();
+        let reader_out = out_tx.clone();
         tokio::spawn(async move {
             while let Some(msg) = stream.next().await {
                 let text = match msg {
@@ -115,7 +131,14 @@ impl Cdp {
                         };
                         let _ = tx.send(result);
                     }
-                } else if let Some(method) = value.get("method").and_then(Value::as_str) {
+                } else if let Some(method) = value
+                    .get("method")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                {
+                    if auto_continue && method == "Fetch.requestPaused" {
+                        continue_now(&mut value, &reader_ids, &reader_out);
+                    }
                     let event = CdpEvent {
                         method: method.to_string(),
                         session_id: value
@@ -144,7 +167,7 @@ impl Cdp {
             Cdp {
                 out: out_tx,
                 pending,
-                next_id: Arc::new(AtomicU64::new(1)),
+                next_id,
                 closed: closed_rx,
             },
             ev_rx,
@@ -218,5 +241,31 @@ impl Cdp {
 
     pub fn is_closed(&self) -> bool {
         *self.closed.borrow()
+    }
+}
+
+/// Continues a paused request at once (see [`Cdp::connect_with`]) and marks the event.
+fn continue_now(value: &mut Value, ids: &AtomicU64, out: &mpsc::UnboundedSender<Message>) {
+    let session = value.get("sessionId").cloned();
+    let Some(params) = value.get_mut("params") else {
+        return;
+    };
+    let Some(request_id) = params.get("requestId").cloned() else {
+        return;
+    };
+    let response_stage =
+        params.get("responseStatusCode").is_some() || params.get("responseErrorReason").is_some();
+    let command_params = if response_stage {
+        json!({"requestId": request_id})
+    } else {
+        json!({"requestId": request_id, "interceptResponse": true})
+    };
+    let id = ids.fetch_add(1, Ordering::Relaxed);
+    let mut msg = json!({"id": id, "method": "Fetch.continueRequest", "params": command_params});
+    if let Some(s) = session {
+        msg["sessionId"] = s;
+    }
+    if out.send(Message::Text(msg.to_string().into())).is_ok() {
+        params["leakhoundContinued"] = Value::Bool(true);
     }
 }

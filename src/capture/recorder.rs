@@ -1455,10 +1455,14 @@ impl Recorder {
     fn request_paused(&mut self, session: &str, p: &Value) {
         let fetch_id = str_of(p, "requestId").to_string();
         let s = (!session.is_empty()).then_some(session);
+        // Live mode: the connection's reader already let it go on (`Cdp::connect_with`).
+        let continued = p.get("leakhoundContinued").is_some();
         if p.get("responseStatusCode").is_some() || p.get("responseErrorReason").is_some() {
             self.response_paused(&fetch_id, p);
-            self.cdp
-                .send("Fetch.continueRequest", json!({"requestId": fetch_id}), s);
+            if !continued {
+                self.cdp
+                    .send("Fetch.continueRequest", json!({"requestId": fetch_id}), s);
+            }
             return;
         }
         let req = p.get("request").unwrap_or(&Value::Null);
@@ -1545,11 +1549,13 @@ impl Recorder {
             .as_ref()
             .is_some_and(|k| self.needs_response_view(k, frame_id.as_deref()));
         let Some(map) = &self.config.offline else {
-            self.cdp.send(
-                "Fetch.continueRequest",
-                json!({"requestId": fetch_id, "interceptResponse": watch}),
-                s,
-            );
+            if !continued {
+                self.cdp.send(
+                    "Fetch.continueRequest",
+                    json!({"requestId": fetch_id, "interceptResponse": watch}),
+                    s,
+                );
+            }
             return;
         };
         let disposition = match url::Url::parse(&url_text) {
