@@ -262,6 +262,15 @@ async fn drive(
             .map_err(|_| "timed out opening a page".to_string())?
             .map_err(|e| format!("cannot open a page: {e}"))?;
         recorder.set_primary(page.target_id().as_ref());
+        // chromiumoxide enables the Network domain on its own session with the page, which the
+        // driver never reads (capture has its own session): turned off, the browser reports each
+        // request once instead of twice.
+        if opts.capture {
+            let off = chromiumoxide::cdp::browser_protocol::network::DisableParams::default();
+            if let Err(e) = page.execute(off).await {
+                tracing::debug!("chromiumoxide's Network domain stays on: {e}");
+            }
+        }
         let driver = Driver {
             capturing: opts.capture,
             page,
