@@ -57,103 +57,121 @@ fn scenario(start: &str, steps: serde_json::Value) -> leakhound::scenario::model
     .expect("valid scenario")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_redirect_loop_is_incomplete_with_its_reason() {
-    let server = SiteServer::start(hostile_site()).await.expect("server");
+/// Serves `site`, runs the journey offline from the URL `start` makes of the server, and checks
+/// that it ended within `limit` with an end record. Returns the outcome and the capture.
+async fn run_site(
+    site: Site,
+    start: impl FnOnce(&SiteServer) -> String,
+    steps: serde_json::Value,
+    limit: Duration,
+) -> (leakhound::browser::journey::RunOutcome, Vec<Record>) {
+    let server = SiteServer::start(site).await.expect("server");
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("c.jsonl");
-    let s = scenario("http://www.h.test/__lh/loop", serde_json::json!([]));
+    let start = start(&server);
+    let s = scenario(&start, steps);
     let started = Instant::now();
     let outcome = common::run_offline(&s, &server, &capture).await;
-    assert!(started.elapsed() < Duration::from_secs(30));
+    assert!(
+        started.elapsed() < limit,
+        "{start}: took {:?}",
+        started.elapsed()
+    );
+    let records = common::read_capture(&capture);
+    assert!(
+        matches!(records.last(), Some(Record::End(_))),
+        "{start}: no end record"
+    );
+    server.shutdown().await;
+    (outcome, records)
+}
+
+fn at(url: &'static str) -> impl FnOnce(&SiteServer) -> String {
+    move |_| url.to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_loop_is_incomplete_with_its_reason() {
+    let (outcome, _) = run_site(
+        hostile_site(),
+        at("http://www.h.test/__lh/loop"),
+        serde_json::json!([]),
+        Duration::from_secs(30),
+    )
+    .await;
     assert_eq!(outcome.end.status, RunStatus::Incomplete);
     let reason = outcome.end.reason.unwrap_or_default();
     assert!(
         reason.contains("redirect loop") && reason.contains("step 0"),
         "{reason}"
     );
-    server.shutdown().await;
 }
 
 /// A page that hits `debugger;` forever: capture (which enables the Debugger domain for initiator
 /// stacks) must not pause it, so the journey runs as it would without leakhound.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debugger_statements_never_pause_the_page() {
-    let server = SiteServer::start(hostile_site()).await.expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("c.jsonl");
-    let s = scenario(
-        "http://www.h.test/debugger.html",
+    let (outcome, _) = run_site(
+        hostile_site(),
+        at("http://www.h.test/debugger.html"),
         serde_json::json!([
             {"action": "click", "selector": "#b", "timeout_ms": 5000},
             {"action": "wait", "selector": "body[data-clicked]", "timeout_ms": 5000}
         ]),
-    );
-    let started = Instant::now();
-    let outcome = common::run_offline(&s, &server, &capture).await;
+        Duration::from_secs(30),
+    )
+    .await;
     assert_eq!(
         outcome.end.status,
         RunStatus::Complete,
         "{:?}",
         outcome.end.reason
     );
-    assert!(started.elapsed() < Duration::from_secs(30));
-    server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_javascript_redirect_chain_settles_and_completes() {
-    let server = SiteServer::start(hostile_site()).await.expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("c.jsonl");
-    let s = scenario(
-        "http://www.h.test/r1.html",
-        serde_json::json!([
-            {"action": "wait", "selector": "#done", "timeout_ms": 10000}
-        ]),
-    );
-    let outcome = common::run_offline(&s, &server, &capture).await;
+    let (outcome, records) = run_site(
+        hostile_site(),
+        at("http://www.h.test/r1.html"),
+        serde_json::json!([{"action": "wait", "selector": "#done", "timeout_ms": 10000}]),
+        Duration::from_secs(40),
+    )
+    .await;
     assert_eq!(
         outcome.end.status,
         RunStatus::Complete,
         "{:?}",
         outcome.end.reason
     );
-    let records = common::read_capture(&capture);
     assert!(records.iter().any(
         |r| matches!(r, Record::Request(q) if q.url.contains("chain=end") && q.fate.is_delivered())
     ));
-    server.shutdown().await;
 }
 
 /// A renderer that runs out of memory (Chromium's own debug URL that exhausts it): the page
 /// crashed, so the run is incomplete, and what was captured before is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_renderer_out_of_memory_makes_the_run_incomplete() {
-    let server = SiteServer::start(hostile_site()).await.expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("c.jsonl");
-    let s = scenario(
-        "http://www.h.test/r5.html",
+    let (outcome, records) = run_site(
+        hostile_site(),
+        at("http://www.h.test/r5.html"),
         serde_json::json!([
             {"action": "goto", "url": "chrome://memory-exhaust", "timeout_ms": 20000},
             {"action": "wait", "ms": 2000}
         ]),
-    );
-    let started = Instant::now();
-    let outcome = common::run_offline(&s, &server, &capture).await;
-    assert!(started.elapsed() < Duration::from_secs(45));
+        Duration::from_secs(45),
+    )
+    .await;
     assert_eq!(outcome.end.status, RunStatus::Incomplete);
     let reason = outcome.end.reason.unwrap_or_default();
     assert!(reason.contains("crash"), "{reason}");
-    let records = common::read_capture(&capture);
     assert!(
         records
             .iter()
             .any(|r| matches!(r, Record::Request(q) if q.url.contains("chain=end"))),
         "what was captured before the crash is kept"
     );
-    server.shutdown().await;
 }
 
 /// Pages that already behaved and must keep behaving: each ends within its time limit with an
@@ -241,45 +259,10 @@ fn more_hostile_site() -> Site {
 
 async fn run_hostile(
     steps: serde_json::Value,
-    start: &str,
+    start: &'static str,
     limit: Duration,
 ) -> (leakhound::browser::journey::RunOutcome, Vec<Record>) {
-    let server = SiteServer::start(more_hostile_site())
-        .await
-        .expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("c.jsonl");
-    let s = scenario(start, steps);
-    let started = Instant::now();
-    let outcome = common::run_offline(&s, &server, &capture).await;
-    assert!(
-        started.elapsed() < limit,
-        "{start}: took {:?}",
-        started.elapsed()
-    );
-    let records = common::read_capture(&capture);
-    if std::env::var_os("LH_DEBUG_HOSTILE").is_some() {
-        for r in server.received() {
-            eprintln!(
-                "server: {} {}{} {} bytes",
-                r.method,
-                r.host,
-                r.path,
-                r.body.len()
-            );
-        }
-        for r in &records {
-            if let Record::Request(q) = r {
-                eprintln!("capture: {} {} {:?}", q.method, q.url, q.fate);
-            }
-        }
-    }
-    assert!(
-        matches!(records.last(), Some(Record::End(_))),
-        "{start}: no end record"
-    );
-    server.shutdown().await;
-    (outcome, records)
+    run_site(more_hostile_site(), at(start), steps, limit).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -558,43 +541,30 @@ fn load_site() -> Site {
 }
 
 async fn run_load(
-    start: &str,
+    start: &'static str,
     steps: serde_json::Value,
     limit: Duration,
 ) -> (leakhound::browser::journey::RunOutcome, Vec<Record>, f64) {
-    let server = SiteServer::start(load_site()).await.expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("c.jsonl");
-    let s = scenario(start, steps);
     let started = Instant::now();
-    let outcome = common::run_offline(&s, &server, &capture).await;
-    let took = started.elapsed();
-    assert!(took < limit, "{start}: took {took:?}");
-    let records = common::read_capture(&capture);
-    assert!(matches!(records.last(), Some(Record::End(_))));
-    server.shutdown().await;
-    (outcome, records, took.as_secs_f64())
+    let (outcome, records) = run_site(load_site(), at(start), steps, limit).await;
+    (outcome, records, started.elapsed().as_secs_f64())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_that_never_ends_is_used_as_far_as_it_came() {
-    let server = SiteServer::start(load_site()).await.expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("c.jsonl");
-    let s = scenario(
-        "http://www.h.test/__lh/drip",
+    let (outcome, _) = run_site(
+        load_site(),
+        at("http://www.h.test/__lh/drip"),
         serde_json::json!([{"action": "wait", "selector": "#started", "timeout_ms": 20000}]),
-    );
-    let started = Instant::now();
-    let outcome = common::run_offline(&s, &server, &capture).await;
-    assert!(started.elapsed() < Duration::from_secs(45));
+        Duration::from_secs(45),
+    )
+    .await;
     assert_eq!(
         outcome.end.status,
         RunStatus::Complete,
         "{:?}",
         outcome.end.reason
     );
-    server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -660,22 +630,84 @@ async fn ten_thousand_websocket_frames_each_way() {
 /// Service workers need a secure context: served on `localhost`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_service_worker_that_never_answers_does_not_hang_the_run() {
-    let server = SiteServer::start(load_site()).await.expect("server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let capture = dir.path().join("c.jsonl");
-    let s = scenario(
-        &format!("http://localhost:{}/sw.html", server.addr().port()),
+    let (outcome, _) = run_site(
+        load_site(),
+        |server| format!("http://localhost:{}/sw.html", server.addr().port()),
         serde_json::json!([{"action": "wait", "selector": "#ready", "timeout_ms": 15000},
                            {"action": "wait", "ms": 1000}]),
-    );
-    let started = Instant::now();
-    let outcome = common::run_offline(&s, &server, &capture).await;
-    assert!(started.elapsed() < Duration::from_secs(60));
+        Duration::from_secs(60),
+    )
+    .await;
     assert_eq!(
         outcome.end.status,
         RunStatus::Complete,
         "{:?}",
         outcome.end.reason
+    );
+}
+
+/// A tracker that filled its cookie jar (180 cookies of 4 kB: the per-domain limit) still has its
+/// next request, and the data in it, reported: whatever the server makes of a 720 kB Cookie header,
+/// the request left, so it is captured and never labelled failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_cookie_jar_does_not_hide_the_next_request() {
+    let site = Site::new()
+        .file(
+            "www.cj.test",
+            "/",
+            "text/html",
+            page(
+                "<script>(async () => { const v = 'x'.repeat(4000);\
+                 for (let i = 0; i < 180; i++) { await fetch('https://px.cj-tracker.test/__lh/cookie?name=c' + i + '&value=' + v + '&attrs=' + encodeURIComponent('Path=/; SameSite=None; Secure'), {credentials: 'include', mode: 'no-cors'}).catch(() => {}); }\
+                 const img = new Image(); img.onload = img.onerror = () => document.body.insertAdjacentHTML('beforeend', '<p id=sent>sent</p>');\
+                 img.src = 'https://px.cj-tracker.test/p.gif?q=cookiejarcanary'; })();</script>",
+            ),
+        )
+        .tracker_host("*.cj-tracker.test");
+    let server = SiteServer::start(site).await.expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let capture = dir.path().join("c.jsonl");
+    let s = scenario(
+        "https://www.cj.test/",
+        serde_json::json!([{"action": "wait", "selector": "#sent", "timeout_ms": 30000}]),
+    );
+    let rules = format!("--host-resolver-rules=MAP *.test {}", server.addr());
+    let outcome = common::run_offline_with(&s, &server, &capture, |o| {
+        o.offline = false;
+        o.map.clear();
+        o.chromium_args = vec![rules];
+        o.ignore_certificate_errors = true;
+    })
+    .await;
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+    let records = common::read_capture(&capture);
+    let pixel = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Request(q) if q.url.contains("cookiejarcanary") => Some(q),
+            _ => None,
+        })
+        .expect("the tracker request is captured");
+    let cookie_len = pixel
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("cookie"))
+        .map(|h| h.value.len())
+        .unwrap_or(0);
+    eprintln!("cookie header {cookie_len} bytes, fate {:?}", pixel.fate);
+    assert!(
+        !matches!(pixel.fate, leakhound::capture::record::Fate::Failed { .. })
+            || server
+                .received()
+                .iter()
+                .all(|r| !r.path.contains("cookiejarcanary")),
+        "labelled failed although the server got it: {:?}",
+        pixel.fate
     );
     server.shutdown().await;
 }
