@@ -488,11 +488,31 @@ fn initiator_from(i: Option<&HarInitiator>) -> Initiator {
 
 /// An RFC 3339 time with any UTC offset (Chrome writes `Z`, Firefox the local offset such as
 /// `-05:00`); a time without a zone is read as UTC.
+///
+/// Times before 1970 or after 9999 are no times at all: nothing records traffic then, and they
+/// cannot be written back as RFC 3339 either.
 fn parse_time(s: &str) -> Option<SystemTime> {
     let s = s.trim();
-    match time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
-        Ok(t) => Some(t.into()),
-        Err(_) => humantime::parse_rfc3339_weak(s).ok(),
+    let t: SystemTime =
+        match time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339) {
+            Ok(t) => t.into(),
+            Err(_) => humantime::parse_rfc3339_weak(s).ok()?,
+        };
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    (secs < LAST_RFC3339_SECOND).then_some(t)
+}
+
+/// 10000-01-01T00:00:00Z: the first second RFC 3339 (and humantime) cannot write.
+const LAST_RFC3339_SECOND: u64 = 253_402_300_800;
+
+/// `t` as RFC 3339 with milliseconds; empty for a time RFC 3339 cannot express (before 1970 or
+/// after 9999), which `humantime` would panic on.
+fn rfc3339_millis(t: SystemTime) -> String {
+    match t.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) if d.as_secs() < LAST_RFC3339_SECOND => {
+            humantime::format_rfc3339_millis(t).to_string()
+        }
+        _ => String::new(),
     }
 }
 
@@ -584,10 +604,7 @@ impl HarHead {
                 }
             }
         }
-        let started = self
-            .t0
-            .map(|t| humantime::format_rfc3339_millis(t).to_string())
-            .unwrap_or_default();
+        let started = self.t0.map(rfc3339_millis).unwrap_or_default();
         let mut out = vec![Record::Header(CaptureHeader {
             format: CAPTURE_FORMAT_NAME.into(),
             version: CAPTURE_FORMAT_VERSION,
@@ -1359,8 +1376,10 @@ impl<W: Write> HarWriter<W> {
     }
 
     fn at(&self, ms: f64) -> String {
-        let t = self.t0 + Duration::from_secs_f64(ms.max(0.0) / 1000.0);
-        humantime::format_rfc3339_millis(t).to_string()
+        // A capture's times are whatever its file says: no panic on NaN, infinity or overflow.
+        let offset = Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).unwrap_or_default();
+        let t = self.t0.checked_add(offset).unwrap_or(self.t0);
+        rfc3339_millis(t)
     }
 
     fn pageref(&self, step: usize) -> Option<String> {
@@ -1435,7 +1454,9 @@ impl<W: Write> HarWriter<W> {
                 let Some(&idx) = self.socket_index.get(&f.socket) else {
                     return Ok(());
                 };
-                let t = self.t0 + Duration::from_secs_f64(f.time_ms.max(0.0) / 1000.0);
+                let offset =
+                    Duration::try_from_secs_f64(f.time_ms.max(0.0) / 1000.0).unwrap_or_default();
+                let t = self.t0.checked_add(offset).unwrap_or(self.t0);
                 let secs = t
                     .duration_since(SystemTime::UNIX_EPOCH)
                     .map(|d| d.as_secs_f64())
@@ -1538,6 +1559,30 @@ impl<W: Write> HarWriter<W> {
 
 #[cfg(test)]
 mod tests {
+
+    /// Found by fuzzing (`fuzz/fuzz_targets/har.rs`): an entry dated in the year 50 made
+    /// `humantime` panic when the header time was written.
+    #[test]
+    fn dates_before_1970_or_after_9999_are_no_times_and_never_panic() {
+        assert!(parse_time("0050-12-02T10:00:01.000-05:00").is_none());
+        assert!(parse_time("1969-12-31T23:59:59Z").is_none());
+        assert!(parse_time("9999-12-31T23:59:59Z").is_some());
+        assert!(parse_time("2026-12-02T10:00:01.000-05:00").is_some());
+        let har = br#"{"log":{"version":"1.2","creator":{"name":"x","version":"1"},
+            "pages":[{"startedDateTime":"2026-12-02T10:00:00.00+Z","id":"page_1#","title":"M","pageTimings":{}}],
+            "entries":[{"pageref":"page_2","startedDateTime":"0050-12-02T10:00:01.000-05:00","time":12,
+            "request":{"method":"GET","url":"https://t.test/","httpVersion":"HTTP/1.1","cookies":[],"headers":[],"queryString":[],"headersSize":-1,"bodySize":0},
+            "response":{"status":200,"statusText":"","httpVersion":"HTTP/1.1","cookies":[],"headers":[],"content":{"size":0,"mimeType":"x"},"redirectURL":"","headersSize":-1,"bodySize":0},
+            "cache":{},"timings":{"send":1,"wait":1,"receive":1}}]}}"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.har");
+        std::fs::write(&path, har).unwrap();
+        let _ = read_har(&path, JourneyInfo::default());
+        let crash = include_bytes!("../../fuzz/corpus/har/crash-year-50.har");
+        std::fs::write(&path, crash).unwrap();
+        let _ = read_har(&path, JourneyInfo::default());
+    }
+
     use super::*;
     use serde_json::json;
 
