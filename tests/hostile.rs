@@ -86,6 +86,16 @@ async fn run_site(
     (outcome, records)
 }
 
+/// The run ended complete; otherwise the failure shows why.
+fn assert_complete(outcome: &leakhound::browser::journey::RunOutcome) {
+    assert_eq!(
+        outcome.end.status,
+        RunStatus::Complete,
+        "{:?}",
+        outcome.end.reason
+    );
+}
+
 fn at(url: &'static str) -> impl FnOnce(&SiteServer) -> String {
     move |_| url.to_string()
 }
@@ -121,12 +131,7 @@ async fn debugger_statements_never_pause_the_page() {
         Duration::from_secs(30),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,12 +143,7 @@ async fn a_javascript_redirect_chain_settles_and_completes() {
         Duration::from_secs(40),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     assert!(records.iter().any(
         |r| matches!(r, Record::Request(q) if q.url.contains("chain=end") && q.fate.is_delivered())
     ));
@@ -274,12 +274,7 @@ async fn dialogs_on_load_and_in_beforeunload_are_answered_and_recorded() {
         Duration::from_secs(30),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     let dialogs: Vec<&str> = records
         .iter()
         .filter_map(|r| match r {
@@ -299,12 +294,7 @@ async fn a_popup_storm_ends_in_time() {
         Duration::from_secs(40),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -344,12 +334,7 @@ async fn a_5_mb_request_body_is_capped_with_its_original_size() {
         Duration::from_secs(40),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     let up = records
         .iter()
         .find_map(|r| match r {
@@ -380,12 +365,7 @@ async fn a_download_is_never_written_to_disk() {
         Duration::from_secs(30),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     assert!(
         !target.exists(),
         "the download was written to {}",
@@ -416,12 +396,7 @@ async fn unicode_titles_and_canaries_survive_capture() {
         Duration::from_secs(30),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     let pixel = records
         .iter()
         .find_map(|r| match r {
@@ -479,12 +454,7 @@ async fn many_iframes_complete() {
     let capture_on = std::env::var_os("LH_NOCAPTURE").is_none();
     let outcome = common::run_offline_with(&s, &server, &capture, |o| o.capture = capture_on).await;
     eprintln!("{n} iframes: {:?}", started.elapsed());
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     server.shutdown().await;
 }
 
@@ -559,12 +529,7 @@ async fn a_document_that_never_ends_is_used_as_far_as_it_came() {
         Duration::from_secs(45),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -575,12 +540,7 @@ async fn a_50_mb_response_is_fine() {
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -591,12 +551,7 @@ async fn ten_thousand_requests_are_all_captured() {
         Duration::from_secs(120),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     let n = records
         .iter()
         .filter(|r| matches!(r, Record::Request(q) if q.url.contains("px.h-tracker.test/n?i=")))
@@ -613,12 +568,7 @@ async fn ten_thousand_websocket_frames_each_way() {
         Duration::from_secs(90),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     let sent = records
         .iter()
         .filter(|r| matches!(r, Record::WsFrame(_)))
@@ -638,12 +588,7 @@ async fn a_service_worker_that_never_answers_does_not_hang_the_run() {
         Duration::from_secs(60),
     )
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
 }
 
 /// A tracker that filled its cookie jar (180 cookies of 4 kB: the per-domain limit) still has its
@@ -679,12 +624,7 @@ async fn a_full_cookie_jar_does_not_hide_the_next_request() {
         o.ignore_certificate_errors = true;
     })
     .await;
-    assert_eq!(
-        outcome.end.status,
-        RunStatus::Complete,
-        "{:?}",
-        outcome.end.reason
-    );
+    assert_complete(&outcome);
     let records = common::read_capture(&capture);
     let pixel = records
         .iter()
