@@ -25,12 +25,12 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use leakhound::browser::driver::RenderedText;
-use leakhound::browser::journey::{run_journey, RunOptions};
-use leakhound::capture::offline::HostRule;
-use leakhound::capture::record::{JourneyInfo, Record, RunStatus};
-use leakhound::scenario::model::Scenario;
-use leakhound::serve::{normalize_host, ReceivedKind, Site, SiteServer};
+use leakhound_browser::driver::RenderedText;
+use leakhound_browser::journey::{run_journey, RunOptions};
+use leakhound_browser::offline::HostRule;
+use leakhound_core::capture::record::{JourneyInfo, Record, RunStatus};
+use leakhound_core::scenario::model::Scenario;
+use leakhound_serve::{normalize_host, ReceivedKind, Site, SiteServer};
 use serde::{Deserialize, Serialize};
 
 const PAGES: usize = 4;
@@ -186,14 +186,14 @@ fn bench_site() -> Site {
     let mut site = Site::new().file(
         "www.site.test",
         "/bench.js",
-        leakhound::serve::content_type_for("bench.js"),
+        leakhound_serve::content_type_for("bench.js"),
         read("bench.js"),
     );
     for n in 1..=PAGES {
         site = site.file(
             "www.site.test",
             &format!("/page{n}.html"),
-            leakhound::serve::content_type_for("page.html"),
+            leakhound_serve::content_type_for("page.html"),
             page.clone(),
         );
     }

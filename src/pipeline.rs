@@ -4,15 +4,15 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::browser::driver::RenderedText;
-use crate::browser::journey::{run_journey, Progress, RunError, RunOptions};
-use crate::classify::{analyze_capture, ClassifyError, ClassifyOptions};
-use crate::report::{
+use leakhound_browser::driver::RenderedText;
+use leakhound_browser::journey::{run_journey, Progress, RunError, RunOptions};
+use leakhound_core::classify::{analyze_capture, ClassifyError, ClassifyOptions};
+use leakhound_core::report::{
     build_report, exit_code, write_all, Format, Policy, Report, ReportError, ReportMeta,
 };
-use crate::scenario::model::Scenario;
-use crate::scenario::template::{journey_info_resolved, render, resolve_identity};
-use crate::scenario::ScenarioError;
+use leakhound_core::scenario::model::Scenario;
+use leakhound_core::scenario::template::{journey_info_resolved, render, resolve_identity};
+use leakhound_core::scenario::ScenarioError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -121,7 +121,7 @@ pub fn report_capture(
 
 /// The exit code of several journeys: incomplete beats violations beats clean.
 pub fn combined_exit_code(codes: impl IntoIterator<Item = i32>) -> i32 {
-    use crate::report::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS};
+    use leakhound_core::report::{EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS};
     let codes: Vec<i32> = codes.into_iter().collect();
     for code in [EXIT_USAGE, EXIT_INCOMPLETE, EXIT_VIOLATIONS] {
         if codes.contains(&code) {

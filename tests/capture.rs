@@ -9,8 +9,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use leakhound::capture::record::{Fate, Record, RequestRecord, RunStatus, TargetKind};
-use leakhound::serve::{ReceivedKind, Site, SiteServer};
+use leakhound_core::capture::record::{Fate, Record, RequestRecord, RunStatus, TargetKind};
+use leakhound_serve::{ReceivedKind, Site, SiteServer};
 
 fn fixture_site() -> Site {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/capture");
@@ -35,7 +35,7 @@ fn fixture_site() -> Site {
         site = site.file(
             host,
             &path,
-            leakhound::serve::content_type_for(name),
+            leakhound_serve::content_type_for(name),
             read(name),
         );
     }
@@ -127,7 +127,7 @@ async fn every_request_the_server_received_is_captured() {
     for r in &received {
         match r.kind {
             ReceivedKind::Http => {
-                let host = leakhound::serve::normalize_host(&r.host);
+                let host = leakhound_serve::normalize_host(&r.host);
                 let found = requests
                     .iter()
                     .find(|c| same_request(c, &r.method, &host, &r.path, &r.body));
@@ -336,7 +336,7 @@ fn probe_site() -> Site {
         .tracker_host("*.tracker.test")
 }
 
-async fn probe(adjust: impl FnOnce(&mut leakhound::browser::journey::RunOptions)) -> String {
+async fn probe(adjust: impl FnOnce(&mut leakhound_browser::journey::RunOptions)) -> String {
     let server = SiteServer::start(probe_site()).await.expect("server");
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("probe.jsonl");
@@ -374,7 +374,7 @@ async fn looks_like_a_patients_browser_unless_asked_to_be_honest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mobile_emulation() {
-    let mobile = probe(|o| o.device = Some(leakhound::scenario::model::Device::Mobile)).await;
+    let mobile = probe(|o| o.device = Some(leakhound_core::scenario::model::Device::Mobile)).await;
     assert!(mobile.contains("w=390"), "{mobile}");
     assert!(mobile.contains("Mobile"), "{mobile}");
 }
@@ -418,7 +418,7 @@ async fn live_mode_captures_everything_including_unload_beacons() {
     let received = server.received();
     let mut missing = Vec::new();
     for r in received.iter().filter(|r| r.kind == ReceivedKind::Http) {
-        let host = leakhound::serve::normalize_host(&r.host);
+        let host = leakhound_serve::normalize_host(&r.host);
         let hop = requests
             .iter()
             .any(|c| c.redirects.iter().any(|h| h.url.contains(&r.path)));

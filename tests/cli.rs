@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use leakhound::capture::record::{Record, RunStatus};
-use leakhound::serve::{Site, SiteServer};
+use leakhound_core::capture::record::{Record, RunStatus};
+use leakhound_serve::{Site, SiteServer};
 
 fn leakhound() -> Command {
     Command::new(env!("CARGO_BIN_EXE_leakhound"))
@@ -211,7 +211,7 @@ async fn sigkill_leaves_no_chromium_behind() {
     server.shutdown().await;
 }
 
-fn end_of(capture: &Path) -> leakhound::capture::record::EndRecord {
+fn end_of(capture: &Path) -> leakhound_core::capture::record::EndRecord {
     let records = common::read_capture(capture);
     match records.last() {
         Some(Record::End(end)) => end.clone(),

@@ -10,12 +10,12 @@ use std::time::Instant;
 
 use serde::Deserialize;
 
-use leakhound::browser::journey::RunOptions;
-use leakhound::capture::record::RunStatus;
 use leakhound::demo;
 use leakhound::pipeline::audit_scenario;
-use leakhound::report::{Decision, Format, Report, EXIT_VIOLATIONS};
-use leakhound::serve::SiteServer;
+use leakhound_browser::journey::RunOptions;
+use leakhound_core::capture::record::RunStatus;
+use leakhound_core::report::{Decision, Format, Report, EXIT_VIOLATIONS};
+use leakhound_serve::SiteServer;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -356,7 +356,7 @@ async fn demo_findings_are_exactly_the_planted_flows() {
         let first_party = exp.first_party.contains(&c.domain);
         let hit = if first_party {
             received.iter().any(|r| {
-                let host = leakhound::serve::normalize_host(&r.host);
+                let host = leakhound_serve::normalize_host(&r.host);
                 host == c.domain || host.ends_with(&format!(".{}", c.domain))
             })
         } else {
@@ -371,7 +371,7 @@ async fn demo_findings_are_exactly_the_planted_flows() {
     }
     if !received
         .iter()
-        .any(|r| leakhound::serve::normalize_host(&r.host) == "metrics.mercy-general.test")
+        .any(|r| leakhound_serve::normalize_host(&r.host) == "metrics.mercy-general.test")
     {
         errors.push("the first-party analytics host received nothing".into());
     }

@@ -20,15 +20,15 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use leakhound::browser::driver::RenderedText;
-use leakhound::browser::journey::{run_journey, RunOptions};
-use leakhound::capture::offline::HostRule;
-use leakhound::capture::record::{
+use leakhound_browser::driver::RenderedText;
+use leakhound_browser::journey::{run_journey, RunOptions};
+use leakhound_browser::offline::HostRule;
+use leakhound_core::capture::record::{
     Canary, CanaryKind, Fate, JourneyInfo, Record, RequestRecord, RunStatus,
 };
-use leakhound::classify::{analyze_capture, ClassifyOptions};
-use leakhound::scenario::model::Scenario;
-use leakhound::serve::{normalize_host, ReceivedKind, Site, SiteServer};
+use leakhound_core::classify::{analyze_capture, ClassifyOptions};
+use leakhound_core::scenario::model::Scenario;
+use leakhound_serve::{normalize_host, ReceivedKind, Site, SiteServer};
 
 const CHANNELS: [&str; 8] = [
     "beacon_string",

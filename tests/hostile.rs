@@ -6,8 +6,8 @@ mod common;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use leakhound::capture::record::{Record, RunStatus};
-use leakhound::serve::{Site, SiteServer};
+use leakhound_core::capture::record::{Record, RunStatus};
+use leakhound_serve::{Site, SiteServer};
 
 fn page(body: &str) -> Vec<u8> {
     format!("<!doctype html><meta charset=utf-8><title>hostile</title><body>{body}</body>")
@@ -46,7 +46,7 @@ fn hostile_site() -> Site {
     site.tracker_host("*.h-tracker.test")
 }
 
-fn scenario(start: &str, steps: serde_json::Value) -> leakhound::scenario::model::Scenario {
+fn scenario(start: &str, steps: serde_json::Value) -> leakhound_core::scenario::model::Scenario {
     serde_json::from_value(serde_json::json!({
         "name": "hostile",
         "start_url": start,
@@ -64,7 +64,7 @@ async fn run_site(
     start: impl FnOnce(&SiteServer) -> String,
     steps: serde_json::Value,
     limit: Duration,
-) -> (leakhound::browser::journey::RunOutcome, Vec<Record>) {
+) -> (leakhound_browser::journey::RunOutcome, Vec<Record>) {
     let server = SiteServer::start(site).await.expect("server");
     let dir = tempfile::tempdir().expect("tempdir");
     let capture = dir.path().join("c.jsonl");
@@ -87,7 +87,7 @@ async fn run_site(
 }
 
 /// The run ended complete; otherwise the failure shows why.
-fn assert_complete(outcome: &leakhound::browser::journey::RunOutcome) {
+fn assert_complete(outcome: &leakhound_browser::journey::RunOutcome) {
     assert_eq!(
         outcome.end.status,
         RunStatus::Complete,
@@ -261,7 +261,7 @@ async fn run_hostile(
     steps: serde_json::Value,
     start: &'static str,
     limit: Duration,
-) -> (leakhound::browser::journey::RunOutcome, Vec<Record>) {
+) -> (leakhound_browser::journey::RunOutcome, Vec<Record>) {
     run_site(more_hostile_site(), at(start), steps, limit).await
 }
 
@@ -514,7 +514,7 @@ async fn run_load(
     start: &'static str,
     steps: serde_json::Value,
     limit: Duration,
-) -> (leakhound::browser::journey::RunOutcome, Vec<Record>, f64) {
+) -> (leakhound_browser::journey::RunOutcome, Vec<Record>, f64) {
     let started = Instant::now();
     let (outcome, records) = run_site(load_site(), at(start), steps, limit).await;
     (outcome, records, started.elapsed().as_secs_f64())
@@ -641,11 +641,13 @@ async fn a_full_cookie_jar_does_not_hide_the_next_request() {
         .unwrap_or(0);
     eprintln!("cookie header {cookie_len} bytes, fate {:?}", pixel.fate);
     assert!(
-        !matches!(pixel.fate, leakhound::capture::record::Fate::Failed { .. })
-            || server
-                .received()
-                .iter()
-                .all(|r| !r.path.contains("cookiejarcanary")),
+        !matches!(
+            pixel.fate,
+            leakhound_core::capture::record::Fate::Failed { .. }
+        ) || server
+            .received()
+            .iter()
+            .all(|r| !r.path.contains("cookiejarcanary")),
         "labelled failed although the server got it: {:?}",
         pixel.fate
     );

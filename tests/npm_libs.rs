@@ -1,6 +1,6 @@
 //! End to end against real tracker client libraries: posthog-js, mixpanel-browser and
 //! @segment/analytics-next, installed from npm and bundled by `tests/npm/setup.sh` (never
-//! committed), served on loopback by `leakhound::serve::npm_site` with their real collection
+//! committed), served on loopback by `common::npm::npm_site` with their real collection
 //! hostnames mapped to the same server.
 //!
 //! Nobody on the project wrote this code, so the expectations are not guesses about its wire
@@ -15,16 +15,16 @@ use std::time::Instant;
 
 use base64::Engine as _;
 
-use leakhound::browser::journey::RunOptions;
-use leakhound::capture::offline::HostRule;
-use leakhound::capture::record::{Record, RequestRecord, RunStatus};
-use leakhound::classify::{ClassifyOptions, Signatures};
 use leakhound::pipeline::{audit_scenario, ReportOptions};
-use leakhound::report::{Format, Report};
-use leakhound::serve::{
-    normalize_host, npm_site, Received, ReceivedKind, SiteServer, NPM_COLLECTOR_HOSTS,
-    NPM_SITE_HOST,
-};
+use leakhound_browser::journey::RunOptions;
+use leakhound_browser::offline::HostRule;
+use leakhound_core::capture::record::{Record, RequestRecord, RunStatus};
+use leakhound_core::classify::{ClassifyOptions, Signatures};
+use leakhound_core::report::{Format, Report};
+use leakhound_serve::{normalize_host, Received, ReceivedKind, SiteServer};
+
+mod common;
+use common::npm::{npm_site, NPM_COLLECTOR_HOSTS, NPM_SITE_HOST};
 
 const EMAIL: &str = "Jordan.Rivera.7731@example.org";
 
@@ -315,7 +315,7 @@ fn check(lib: &Lib, log: &[Received], captured: &[RequestRecord], report: &Repor
     errors
 }
 
-fn scenario(lib: &Lib) -> leakhound::scenario::Scenario {
+fn scenario(lib: &Lib) -> leakhound_core::scenario::Scenario {
     let text = serde_json::json!({
         "name": format!("npm-{}", lib.name),
         "start_url": format!("http://{NPM_SITE_HOST}/{}.html", lib.name),
@@ -331,7 +331,7 @@ fn scenario(lib: &Lib) -> leakhound::scenario::Scenario {
         "leave": {"url": "about:blank", "grace_ms": lib.grace_ms}
     })
     .to_string();
-    leakhound::scenario::parse_str(&format!("npm-{}.json", lib.name), &text)
+    leakhound_core::scenario::parse_str(&format!("npm-{}.json", lib.name), &text)
         .expect("valid scenario")
 }
 

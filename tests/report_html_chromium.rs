@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use leakhound::report::{self, build_report, Format, Policy, ReportMeta};
+use leakhound_core::report::{self, build_report, Format, Policy, ReportMeta};
 
 fn chromium() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("LEAKHOUND_CHROMIUM") {

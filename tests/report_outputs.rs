@@ -7,8 +7,8 @@ mod fixture;
 
 use std::path::{Path, PathBuf};
 
-use leakhound::classify::finding::{DataKind, Severity};
-use leakhound::report::{
+use leakhound_core::classify::finding::{DataKind, Severity};
+use leakhound_core::report::{
     self, build_report, diff, exit_code, junit, policy::Decision, sarif, terminal, Format, Policy,
     PolicyError, Report, ReportMeta, VerdictStatus,
 };
@@ -594,7 +594,7 @@ fn write_all_writes_requested_formats_and_reads_back() {
 
 #[test]
 fn har_export_reads_the_capture_and_honours_redact() {
-    use leakhound::capture::record::{Record, RequestRecord};
+    use leakhound_core::capture::record::{Record, RequestRecord};
     let dir = tempfile::tempdir().unwrap();
     let capture = dir.path().join("capture.jsonl");
     let summary = fixture::summary(true, None);
@@ -645,7 +645,7 @@ fn har_export_reads_the_capture_and_honours_redact() {
     }
     // The export reads back as a HAR (pages and entries), and leaves no partial file behind.
     let har_path = dir.path().join("out-false").join("capture.har");
-    let back = leakhound::capture::har::read_har(&har_path, Default::default()).unwrap();
+    let back = leakhound_core::capture::har::read_har(&har_path, Default::default()).unwrap();
     assert_eq!(
         back.iter()
             .filter(|r| matches!(r, Record::Request(_)))

@@ -7,14 +7,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use leakhound::browser::driver::RenderedText;
-use leakhound::browser::journey::{run_journey, RunOptions, RunOutcome};
-use leakhound::capture::record::{
+use leakhound_browser::driver::RenderedText;
+use leakhound_browser::journey::{run_journey, RunOptions, RunOutcome};
+use leakhound_core::capture::record::{
     Canary, CanaryKind, JourneyInfo, Record, RequestRecord, RunStatus,
 };
-use leakhound::classify::{analyze_capture, ClassifyOptions, DataKind};
-use leakhound::scenario::model::Scenario;
-use leakhound::serve::{Site, SiteServer};
+use leakhound_core::classify::{analyze_capture, ClassifyOptions, DataKind};
+use leakhound_core::scenario::model::Scenario;
+use leakhound_serve::{Site, SiteServer};
 
 fn site() -> Site {
     let page = |body: &str| {

@@ -10,6 +10,6 @@ fuzz_target!(|data: &[u8]| {
     if std::io::Write::write_all(&mut file, data).is_err() {
         return;
     }
-    let opts = leakhound::classify::ClassifyOptions::default();
-    let _ = leakhound::classify::analyze_capture(file.path(), &opts);
+    let opts = leakhound_core::classify::ClassifyOptions::default();
+    let _ = leakhound_core::classify::analyze_capture(file.path(), &opts);
 });

@@ -1,7 +1,7 @@
 //! The decoders the classifier peels layers with: URL, base64 variants, hex, HTML entities,
 //! gzip/zlib/deflate/brotli. Any bytes in, a value or nothing out, never a panic.
 #![no_main]
-use leakhound::classify::decode;
+use leakhound_core::classify::decode;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

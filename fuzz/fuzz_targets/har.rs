@@ -11,8 +11,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let path = file.path();
-    let _ = leakhound::capture::har::read_har(path, Default::default());
-    if leakhound::capture::har::har_head(path).is_ok() {
-        let _ = leakhound::capture::har::for_each_entry(path, |_| {});
+    let _ = leakhound_core::capture::har::read_har(path, Default::default());
+    if leakhound_core::capture::har::har_head(path).is_ok() {
+        let _ = leakhound_core::capture::har::for_each_entry(path, |_| {});
     }
 });

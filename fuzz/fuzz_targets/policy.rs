@@ -4,6 +4,6 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = leakhound::report::policy::Policy::parse(text, std::path::Path::new("fuzz.json"));
+        let _ = leakhound_core::report::policy::Policy::parse(text, std::path::Path::new("fuzz.json"));
     }
 });

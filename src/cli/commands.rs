@@ -6,15 +6,19 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
-use leakhound::browser::journey::RunOptions;
-use leakhound::capture::offline::HostRule;
-use leakhound::classify::{ClassifyOptions, EntityMap, IdentityFile, ProgressHook, Signatures};
 use leakhound::pipeline::{
     audit_scenario, combined_exit_code, report_capture, slug, ReportOptions,
 };
-use leakhound::report::{self, Format, Policy, ReportMeta, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS};
-use leakhound::scenario::model::Device;
-use leakhound::serve::SiteServer;
+use leakhound_browser::journey::RunOptions;
+use leakhound_browser::offline::HostRule;
+use leakhound_core::classify::{
+    ClassifyOptions, EntityMap, IdentityFile, ProgressHook, Signatures,
+};
+use leakhound_core::report::{
+    self, Format, Policy, ReportMeta, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS,
+};
+use leakhound_core::scenario::model::Device;
+use leakhound_serve::SiteServer;
 
 use super::{AnalyzeArgs, BrowserArgs, Command, DemoArgs, OutputArgs, RunArgs};
 
@@ -135,7 +139,7 @@ async fn run(args: RunArgs) -> Result<i32> {
     let mut scenarios = Vec::new();
     let mut bad = false;
     for file in &args.files {
-        match leakhound::scenario::load(file) {
+        match leakhound_core::scenario::load(file) {
             Ok(s) => scenarios.push((file.clone(), s)),
             Err(e) => {
                 eprintln!("error: {e}");
@@ -173,12 +177,12 @@ async fn run(args: RunArgs) -> Result<i32> {
     let mut codes = Vec::new();
     let mut used = std::collections::HashSet::new();
     for (file, scenario) in &scenarios {
-        if leakhound::browser::interrupt::was_interrupted() {
+        if leakhound_browser::interrupt::was_interrupted() {
             eprintln!(
                 "interrupted: not running {} (and any journeys after it)",
                 file.display()
             );
-            codes.push(leakhound::report::EXIT_INCOMPLETE);
+            codes.push(leakhound_core::report::EXIT_INCOMPLETE);
             break;
         }
         // One folder per journey, named after its file: `out/symptom-search/report.html`.
@@ -221,7 +225,7 @@ async fn run(args: RunArgs) -> Result<i32> {
 
 fn check(files: &[PathBuf]) -> i32 {
     let mut code = EXIT_OK;
-    for (path, result) in leakhound::scenario::check_files(files) {
+    for (path, result) in leakhound_core::scenario::check_files(files) {
         match result {
             Ok(s) => println!("ok {} ({} steps)", path.display(), s.steps.len()),
             Err(e) => {
@@ -252,7 +256,7 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
         opts.classify.secrets = identity.secrets();
         // Streamed entry by entry: no intermediate capture file, memory flat.
         let (summary, analysis) =
-            leakhound::classify::analyze_har(&args.file, &identity, &opts.classify)?;
+            leakhound_core::classify::analyze_har(&args.file, &identity, &opts.classify)?;
         // Reports point at the file the user gave (SARIF results locate the HAR, not a
         // scenario that does not exist).
         let mut meta = ReportMeta::now(Some(args.file.display().to_string()));

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use leakhound::report::{EXIT_INCOMPLETE, EXIT_USAGE};
+use leakhound_core::report::{EXIT_INCOMPLETE, EXIT_USAGE};
 
 /// Shows which third parties receive a hospital site's health data.
 ///

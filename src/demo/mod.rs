@@ -1,5 +1,5 @@
 //! The demo hospital: "Mercy General" and its "Mercy MyChart" portal, fictional sites with the
-//! trackers hospitals commonly carry, served by [`crate::serve`] on loopback.
+//! trackers hospitals commonly carry, served by [`leakhound_serve`] on loopback.
 //!
 //! Everything is compiled in (`site/<host>/<path>`), so `leakhound demo` needs nothing but Chromium.
 //! The tracker scripts are leakhound's own emulations of each vendor's public wire format, served
@@ -15,13 +15,13 @@ use std::path::Path;
 
 use include_dir::{include_dir, Dir};
 
-use crate::browser::journey::RunOptions;
-use crate::capture::offline::{HostRule, MapError};
-use crate::classify::{ClassifyOptions, SignatureError, Signatures};
 use crate::pipeline::ReportOptions;
-use crate::report::{Format, Policy, PolicyError};
-use crate::scenario::{Scenario, ScenarioError};
-use crate::serve::{Role, Site};
+use leakhound_browser::journey::RunOptions;
+use leakhound_browser::offline::{HostRule, MapError};
+use leakhound_core::classify::{ClassifyOptions, SignatureError, Signatures};
+use leakhound_core::report::{Format, Policy, PolicyError};
+use leakhound_core::scenario::{Scenario, ScenarioError};
+use leakhound_serve::{Role, Site};
 
 static SITE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/src/demo/site");
 
@@ -89,7 +89,7 @@ pub fn journeys() -> Result<Vec<DemoJourney>, DemoError> {
         .iter()
         .map(|(file, text)| {
             let display = format!("scenarios/demo/{file}");
-            let scenario = crate::scenario::parse_str(&display, text)?;
+            let scenario = leakhound_core::scenario::parse_str(&display, text)?;
             Ok(DemoJourney {
                 stem: file.trim_end_matches(".json"),
                 file: display,
@@ -193,7 +193,7 @@ pub fn host_map() -> Vec<String> {
     HOSTS.iter().map(|h| h.host.to_string()).collect()
 }
 
-/// The demo site table, ready for [`crate::serve::SiteServer::start`].
+/// The demo site table, ready for [`leakhound_serve::SiteServer::start`].
 pub fn site() -> Site {
     let (mut site, _) = Site::new().embedded_hosts(&SITE);
     // Files whose URL has no extension need their type said explicitly.

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
-use crate::serve::{ReceivedKind, SiteServer};
+use leakhound_serve::{ReceivedKind, SiteServer};
 
 /// Every absolute `http://`, `https://` or `ws://` URL literal in a text, up to a quote, space,
 /// `)` or `<`.
@@ -92,12 +92,12 @@ fn extensionless_vendor_files_get_script_and_style_types() {
 #[test]
 fn demo_journeys_and_policy_parse() {
     for (name, text) in SCENARIOS {
-        let s = crate::scenario::parse_str(name, text)
+        let s = leakhound_core::scenario::parse_str(name, text)
             .unwrap_or_else(|e| panic!("{name} does not parse: {e}"));
         assert_eq!(s.start_url, START_URL, "{name}");
         assert!(s.first_party.iter().any(|d| d == "mercy-mychart.test"));
     }
-    let portal = crate::scenario::parse_str("p", SCENARIOS[1].1).unwrap();
+    let portal = leakhound_core::scenario::parse_str("p", SCENARIOS[1].1).unwrap();
     assert_eq!(
         portal
             .identity
@@ -188,7 +188,7 @@ fn commented_templates_parse() {
             text.starts_with("//"),
             "{name} should open with its comment"
         );
-        crate::scenario::parse_str(name, &text)
+        leakhound_core::scenario::parse_str(name, &text)
             .unwrap_or_else(|e| panic!("template {name} does not parse: {e}"));
         n += 1;
     }

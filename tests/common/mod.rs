@@ -1,14 +1,16 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod npm;
+
 use std::path::Path;
 
-use leakhound::browser::driver::RenderedText;
-use leakhound::browser::journey::{run_journey, RunOptions, RunOutcome};
-use leakhound::capture::offline::HostRule;
-use leakhound::capture::record::{JourneyInfo, Record};
-use leakhound::scenario::model::Scenario;
-use leakhound::serve::SiteServer;
+use leakhound_browser::driver::RenderedText;
+use leakhound_browser::journey::{run_journey, RunOptions, RunOutcome};
+use leakhound_browser::offline::HostRule;
+use leakhound_core::capture::record::{JourneyInfo, Record};
+use leakhound_core::scenario::model::Scenario;
+use leakhound_serve::SiteServer;
 
 /// A scenario from a start URL and a JSON list of steps.
 pub fn scenario(start_url: &str, steps: serde_json::Value) -> Scenario {

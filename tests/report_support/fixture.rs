@@ -5,11 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use leakhound::capture::record::{
+use leakhound_core::capture::record::{
     secret_marker, Canary, CanaryKind, CaptureHeader, CaptureSummary, DialogRecord, EndRecord,
     Fate, JourneyInfo, RunStatus, SnapshotRecord, StackFrame, StepRecord, TypedValue,
 };
-use leakhound::classify::finding::{Analysis, DataKind, Finding, Severity, ThirdParty};
+use leakhound_core::classify::finding::{Analysis, DataKind, Finding, Severity, ThirdParty};
 
 pub const EMAIL: &str = "jane.canary@example.com";
 pub const PHONE: &str = "+16175550143";

@@ -1578,7 +1578,7 @@ mod tests {
         let path = dir.path().join("old.har");
         std::fs::write(&path, har).unwrap();
         let _ = read_har(&path, JourneyInfo::default());
-        let crash = include_bytes!("../../fuzz/corpus/har/crash-year-50.har");
+        let crash = include_bytes!("../../../../fuzz/corpus/har/crash-year-50.har");
         std::fs::write(&path, crash).unwrap();
         let _ = read_har(&path, JourneyInfo::default());
     }

@@ -27,7 +27,6 @@
 
 mod builtin;
 mod log;
-mod npm;
 mod site;
 mod tls;
 
@@ -44,7 +43,6 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use self::log::{Received, ReceivedKind};
-pub use self::npm::{npm_site, NPM_COLLECTOR_HOSTS, NPM_SITE_HOST};
 pub use self::site::{content_type_for, normalize_host, HostPattern, Role, Site, SiteFile};
 pub use self::tls::TlsSetupError;
 

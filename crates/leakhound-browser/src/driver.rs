@@ -9,9 +9,9 @@ use chromiumoxide::element::Element;
 use chromiumoxide::page::{Page, ScreenshotParams};
 use serde_json::Value;
 
-use crate::capture::cdp::Cdp;
 use crate::capture::record::{Record, TypedValue};
-use crate::capture::recorder::RecorderHandle;
+use crate::cdp::Cdp;
+use crate::recorder::RecorderHandle;
 use crate::scenario::model::{Action, Step, WaitFor, DEFAULT_STEP_TIMEOUT_MS};
 
 /// How often conditions are polled.
@@ -418,7 +418,7 @@ impl Driver<'_> {
     /// After an action that may navigate (click, key press, submit): when it starts a
     /// navigation of the journey tab within a moment, wait for that navigation to commit and the
     /// new page to load, so "click X" is one step, not "click, wait for the URL, wait for load".
-    /// `before` is [`Shared::navigations`](crate::capture::recorder::Shared::navigations) from
+    /// `before` is [`Shared::navigations`](crate::recorder::Shared::navigations) from
     /// just before the action.
     async fn settle(&self, deadline: Instant, before: (usize, usize)) {
         let shared = self.recorder.shared().clone();

@@ -1,10 +1,10 @@
-//! The real-tracker fixture site: pages from `tests/fixtures/npm-site/` and the bundles that
+//! The real-tracker fixture site (a test fixture, so it lives with the tests): pages from `tests/fixtures/npm-site/` and the bundles that
 //! `tests/npm/setup.sh` builds from npm into `tests/npm/dist/` (never committed, so read from disk
 //! at run time rather than compiled in).
 
 use std::path::Path;
 
-use super::site::{Role, Site};
+use leakhound_serve::{Role, Site};
 
 /// The host the fixture pages are served on (`http://www.npm-clinic.test/posthog.html`).
 pub const NPM_SITE_HOST: &str = "www.npm-clinic.test";

@@ -12,12 +12,12 @@ use std::time::Instant;
 
 use criterion::{criterion_group, Criterion, Throughput};
 use flate2::write::GzEncoder;
-use leakhound::capture::record::{
+use leakhound_core::capture::record::{
     Body, Canary, CanaryKind, CaptureHeader, EndRecord, Fate, Header, Initiator, JourneyInfo,
     Record, RequestRecord, ResponseInfo, SnapshotRecord, StackFrame, StepRecord, TypedValue,
 };
-use leakhound::classify::identity::{IdentityEntry, IdentityFile};
-use leakhound::classify::{
+use leakhound_core::classify::identity::{IdentityEntry, IdentityFile};
+use leakhound_core::classify::{
     analyze_capture, analyze_capture_with, analyze_har_with, ClassifyOptions, Signatures,
 };
 
@@ -337,7 +337,7 @@ fn write_har(path: &Path, requests: usize) -> u64 {
     let jsonl = path.with_extension("tmp.jsonl");
     write_capture(&jsonl, requests);
     let file = std::fs::File::create(path).expect("create HAR");
-    let mut har = leakhound::capture::har::HarWriter::new(BufWriter::new(file)).expect("HAR");
+    let mut har = leakhound_core::capture::har::HarWriter::new(BufWriter::new(file)).expect("HAR");
     let text = std::fs::read_to_string(&jsonl).expect("capture");
     for line in text.lines() {
         let r: Record = serde_json::from_str(line).expect("record");
@@ -413,14 +413,14 @@ fn child(spec: &str) {
         }
         // The HAR reader's first pass alone (the splitter and the light parse).
         "harhead" => {
-            let (head, _) = leakhound::capture::har::har_head(Path::new(path)).expect("HAR");
+            let (head, _) = leakhound_core::capture::har::har_head(Path::new(path)).expect("HAR");
             head.entries
         }
         // The HAR splitter alone: entries found, none parsed.
         "harsplit" => {
             let mut n = 0usize;
-            leakhound::capture::har::stream_har(Path::new(path), |part| {
-                if let leakhound::capture::har::HarPart::Entry(bytes) = part {
+            leakhound_core::capture::har::stream_har(Path::new(path), |part| {
+                if let leakhound_core::capture::har::HarPart::Entry(bytes) = part {
                     n += 1;
                     black_box(bytes);
                 }
@@ -432,7 +432,7 @@ fn child(spec: &str) {
         // The HAR reader's second pass without the classifier: the splitter and the full parse.
         "harparse" => {
             let mut n = 0usize;
-            leakhound::capture::har::for_each_entry(Path::new(path), |e| {
+            leakhound_core::capture::har::for_each_entry(Path::new(path), |e| {
                 n += 1;
                 black_box(e);
             })

@@ -14,11 +14,11 @@ use serde_json::{json, Value};
 use super::driver::{Driver, Renderer};
 use super::launch::{chromium_version, ordinary_user_agent, Chromium, LaunchError, LaunchOptions};
 use super::locate::{find_chromium, LocateError};
-use crate::capture::cdp::{Cdp, CdpError};
-use crate::capture::offline::{HostMap, HostRule};
 use crate::capture::record::*;
-use crate::capture::recorder::{self, Emulation, RecorderConfig, RecorderHandle};
 use crate::capture::writer::{CaptureWriter, SecretMask, WriteError};
+use crate::cdp::{Cdp, CdpError};
+use crate::offline::{HostMap, HostRule};
+use crate::recorder::{self, Emulation, RecorderConfig, RecorderHandle};
 use crate::scenario::model::{Device, Scenario, Step};
 
 /// Everything about how to run, besides the journey itself.

@@ -79,7 +79,7 @@ pub struct SiteFile {
     pub headers: Vec<(String, String)>,
 }
 
-/// The virtual host table handed to [`crate::serve::SiteServer::start`].
+/// The virtual host table handed to [`crate::SiteServer::start`].
 #[derive(Debug, Clone)]
 pub struct Site {
     pub(crate) files: Vec<SiteFile>,

@@ -32,7 +32,7 @@ impl ReceivedKind {
 /// One thing the server received.
 #[derive(Debug, Clone)]
 pub struct Received {
-    /// 0-based arrival number (keeps counting after [`crate::serve::SiteServer::clear_received`]).
+    /// 0-based arrival number (keeps counting after [`crate::SiteServer::clear_received`]).
     pub seq: usize,
     pub time: SystemTime,
     pub kind: ReceivedKind,

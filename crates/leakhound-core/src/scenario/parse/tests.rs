@@ -4,7 +4,7 @@ use super::*;
 use crate::capture::record::CanaryKind;
 use crate::scenario::model::{Action, WaitFor};
 
-const EXAMPLE: &str = include_str!("../../../scenarios/example-symptom-search.json");
+const EXAMPLE: &str = include_str!("../../../../../scenarios/example-symptom-search.json");
 
 fn diag(text: &str) -> Diagnostic {
     match parse_str("s.json", text) {
@@ -408,7 +408,7 @@ fn load_and_check_files() {
 
 #[test]
 fn the_documented_example_is_the_example_file() {
-    let doc = include_str!("../../../docs/scenarios.md");
+    let doc = include_str!("../../../../../docs/scenarios.md");
     let start = doc
         .find("```jsonc\n")
         .expect("annotated example in the docs")

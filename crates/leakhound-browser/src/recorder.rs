@@ -17,8 +17,8 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::cdp::{Cdp, CdpEvent};
 use super::offline::{dispose, Disposition, HostMap};
-use super::record::*;
-use super::writer::{CaptureWriter, WriteError};
+use crate::capture::record::*;
+use crate::capture::writer::{CaptureWriter, WriteError};
 
 /// Requests pending longer than this no longer hold up "network idle": they are hanging or
 /// long-polling, and waiting for them would never end.
@@ -487,7 +487,7 @@ pub fn spawn(
 /// unload traffic) whose own DevTools target, and with it its Network events, is already gone.
 /// Each request is paused once on its way out and, with `interceptResponse`, once more when its
 /// response arrives: that second pause is the proof that it reached a server.
-pub async fn attach_browser(cdp: &Cdp) -> Result<(), super::cdp::CdpError> {
+pub async fn attach_browser(cdp: &Cdp) -> Result<(), crate::cdp::CdpError> {
     cdp.call(
         "Target.setAutoAttach",
         json!({"autoAttach": true, "waitForDebuggerOnStart": true, "flatten": true}),
