@@ -3,7 +3,6 @@
 
 mod cli;
 
-fn main() {
-    let code = cli::main();
-    std::process::exit(code);
+fn main() -> std::process::ExitCode {
+    cli::main()
 }

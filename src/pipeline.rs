@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use leakhound_browser::driver::RenderedText;
 use leakhound_browser::journey::{run_journey, Progress, RunError, RunOptions};
-use leakhound_core::classify::{analyze_capture, ClassifyError, ClassifyOptions};
+use leakhound_core::classify::{
+    analyze_capture, analyze_har, ClassifyError, ClassifyOptions, IdentityFile,
+};
 use leakhound_core::report::{
     build_report, exit_code, write_all, Format, Policy, Report, ReportError, ReportMeta,
 };
@@ -81,13 +83,11 @@ pub async fn audit_scenario(
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let renderer = move |template: &str| {
-        render(template, &identity, env)
-            .map(|r| RenderedText {
-                text: r.text.clone(),
-                canary_key: r.canary_key.clone(),
-                secret: r.contains_secret,
-            })
-            .map_err(|e| e.to_string())
+        render(template, &identity, env).map(|r| RenderedText {
+            text: r.text.clone(),
+            canary_key: r.canary_key.clone(),
+            secret: r.contains_secret,
+        })
     };
     let mut opts = run.clone();
     opts.capture_path = out_dir.join("capture.jsonl");
@@ -109,6 +109,31 @@ pub fn report_capture(
     out_dir: &Path,
 ) -> Result<Audit, AuditError> {
     let (summary, analysis) = analyze_capture(capture, classify)?;
+    let built = build_report(&summary, analysis, report.policy.as_ref(), meta);
+    let written = write_all(&built, out_dir, &report.formats, report.redact)?;
+    let code = exit_code(&built);
+    Ok(Audit {
+        report: built,
+        written,
+        exit_code: code,
+    })
+}
+
+/// Classifies a HAR file (from any browser's DevTools) against `identity` and writes the reports
+/// into `out_dir`. Streamed entry by entry: no intermediate capture file, memory flat. The reports
+/// point at the HAR the user gave (SARIF results locate the HAR, not a scenario that does not
+/// exist), and the identity's secrets are searched for but never written.
+pub fn report_har(
+    har: &Path,
+    identity: &IdentityFile,
+    report: &ReportOptions,
+    out_dir: &Path,
+) -> Result<Audit, AuditError> {
+    let mut classify = report.classify.clone();
+    classify.secrets.extend(identity.secrets());
+    let (summary, analysis) = analyze_har(har, identity, &classify)?;
+    let mut meta = ReportMeta::now(Some(har.display().to_string()));
+    meta.secret_values = classify.secrets.values().cloned().collect();
     let built = build_report(&summary, analysis, report.policy.as_ref(), meta);
     let written = write_all(&built, out_dir, &report.formats, report.redact)?;
     let code = exit_code(&built);

@@ -314,3 +314,27 @@ async fn a_hung_step_times_out_within_the_journey_limit() {
     );
     server.shutdown().await;
 }
+
+/// `leakhound signatures | head -1`: the reader goes away after one line; leakhound must exit
+/// quietly (no panic message, exit 0), as Unix tools do.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [
+        &["signatures"][..],
+        &["check", "scenarios/example-symptom-search.json"][..],
+    ] {
+        let mut child = leakhound()
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Close the pipe before leakhound writes: every write then fails with EPIPE.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

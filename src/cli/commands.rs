@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use leakhound::pipeline::{
-    audit_scenario, combined_exit_code, report_capture, slug, ReportOptions,
+    audit_scenario, combined_exit_code, report_capture, report_har, slug, ReportOptions,
 };
 use leakhound_browser::journey::RunOptions;
 use leakhound_browser::offline::HostRule;
@@ -20,12 +20,29 @@ use leakhound_core::report::{
 use leakhound_core::scenario::model::Device;
 use leakhound_serve::SiteServer;
 
+/// `print!` that returns an error instead of panicking when stdout is closed
+/// (`leakhound signatures | head`); `main` exits quietly on that error.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
+/// `println!` that returns an error instead of panicking (see [`out!`]).
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 use super::{AnalyzeArgs, BrowserArgs, Command, DemoArgs, OutputArgs, RunArgs};
 
 pub async fn dispatch(command: Command) -> Result<i32> {
     match command {
         Command::Run(args) => run(args).await,
-        Command::Check { files } => Ok(check(&files)),
+        Command::Check { files } => check(&files),
         Command::Analyze(args) => analyze(args),
         Command::Diff { old, new, json } => diff(&old, &new, json),
         Command::Explain { finding, report } => explain(&finding, &report),
@@ -223,18 +240,18 @@ async fn run(args: RunArgs) -> Result<i32> {
     Ok(combined_exit_code(codes))
 }
 
-fn check(files: &[PathBuf]) -> i32 {
+fn check(files: &[PathBuf]) -> Result<i32> {
     let mut code = EXIT_OK;
     for (path, result) in leakhound_core::scenario::check_files(files) {
         match result {
-            Ok(s) => println!("ok {} ({} steps)", path.display(), s.steps.len()),
+            Ok(s) => outln!("ok {} ({} steps)", path.display(), s.steps.len()),
             Err(e) => {
                 eprintln!("{e}");
                 code = EXIT_USAGE;
             }
         }
     }
-    code
+    Ok(code)
 }
 
 fn analyze(args: AnalyzeArgs) -> Result<i32> {
@@ -253,20 +270,11 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
             );
         };
         let identity = IdentityFile::load(identity_path)?;
-        opts.classify.secrets = identity.secrets();
-        // Streamed entry by entry: no intermediate capture file, memory flat.
-        let (summary, analysis) =
-            leakhound_core::classify::analyze_har(&args.file, &identity, &opts.classify)?;
-        // Reports point at the file the user gave (SARIF results locate the HAR, not a
-        // scenario that does not exist).
-        let mut meta = ReportMeta::now(Some(args.file.display().to_string()));
-        meta.secret_values = opts.classify.secrets.values().cloned().collect();
-        let built = report::build_report(&summary, analysis, opts.policy.as_ref(), meta);
-        let written = report::write_all(&built, &out_dir, &opts.formats, opts.redact)?;
+        let audit = report_har(&args.file, &identity, &opts, &out_dir)?;
         if !args.output.quiet {
-            report::terminal::print_summary(&built, &written)?;
+            report::terminal::print_summary(&audit.report, &audit.written)?;
         }
-        return Ok(report::exit_code(&built));
+        return Ok(audit.exit_code);
     }
     if let Some(identity_path) = &args.identity {
         opts.classify.secrets = IdentityFile::load(identity_path)?.secrets();
@@ -286,9 +294,9 @@ fn diff(old: &Path, new: &Path, json: bool) -> Result<i32> {
     let new = report::read_report(new)?;
     let d = report::diff(&old, &new);
     if json {
-        println!("{}", d.to_json()?);
+        outln!("{}", d.to_json()?);
     } else {
-        print!("{}", d.to_text());
+        out!("{}", d.to_text());
     }
     Ok(if d.has_new_violations() {
         EXIT_VIOLATIONS
@@ -310,7 +318,7 @@ fn explain(id: &str, path: &Path) -> Result<i32> {
     };
     match report::explain::explain_finding(&report, index) {
         Some(text) => {
-            print!("{text}");
+            out!("{text}");
             Ok(EXIT_OK)
         }
         None => Ok(EXIT_USAGE),
@@ -319,9 +327,9 @@ fn explain(id: &str, path: &Path) -> Result<i32> {
 
 fn signatures(dirs: &[PathBuf]) -> Result<i32> {
     let sigs = load_signatures(dirs)?;
-    println!("signatures {}", sigs.version());
+    outln!("signatures {}", sigs.version());
     for v in sigs.vendors() {
-        println!(
+        outln!(
             "{:<22} {:<16} {:<28} {}",
             v.id,
             v.category.as_str(),
@@ -374,9 +382,9 @@ async fn demo(args: DemoArgs) -> Result<i32> {
         }
     }
     if !html.is_empty() {
-        println!("\nOpen the HTML reports:");
+        outln!("\nOpen the HTML reports:");
         for p in &html {
-            println!("  {}", p.display());
+            outln!("  {}", p.display());
         }
     }
     if args.serve {

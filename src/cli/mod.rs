@@ -4,6 +4,7 @@
 mod commands;
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -209,7 +210,11 @@ struct DemoArgs {
 }
 
 /// Parses arguments, runs the command, returns the process exit code.
-pub fn main() -> i32 {
+pub fn main() -> ExitCode {
+    ExitCode::from(u8::try_from(run()).unwrap_or(EXIT_USAGE as u8))
+}
+
+fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -229,13 +234,26 @@ pub fn main() -> i32 {
             return EXIT_INCOMPLETE;
         }
     };
-    match runtime.block_on(commands::dispatch(cli.command)) {
+    let result = runtime.block_on(commands::dispatch(cli.command));
+    // Whatever is still running (a stuck blocking read) must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(3));
+    match result {
         Ok(code) => code,
+        // The reader of our output went away (`leakhound signatures | head`): not an error.
+        Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
             eprintln!("error: {e:#}");
             EXIT_USAGE
         }
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 fn init_logging(verbose: u8) {

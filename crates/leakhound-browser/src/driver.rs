@@ -10,9 +10,10 @@ use chromiumoxide::page::{Page, ScreenshotParams};
 use serde_json::Value;
 
 use crate::capture::record::{Record, TypedValue};
-use crate::cdp::Cdp;
+use crate::cdp::{Cdp, CdpError};
 use crate::recorder::RecorderHandle;
 use crate::scenario::model::{Action, Step, WaitFor, DEFAULT_STEP_TIMEOUT_MS};
+use crate::scenario::template::TemplateError;
 
 /// How often conditions are polled.
 const POLL: Duration = Duration::from_millis(100);
@@ -33,27 +34,38 @@ pub struct RenderedText {
 }
 
 /// Renders `{{identity.KEY}}` / `{{env.NAME}}` templates.
-pub type Renderer<'a> = dyn Fn(&str) -> Result<RenderedText, String> + Send + Sync + 'a;
+pub type Renderer<'a> = dyn Fn(&str) -> Result<RenderedText, TemplateError> + Send + Sync + 'a;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum StepError {
     #[error("timed out after {0} ms")]
     Timeout(u64),
     #[error("no element matches {0:?} (waited {1} ms)")]
     NoElement(String, u64),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A command through chromiumoxide (the page session) failed.
     #[error("{0}")]
-    Template(String),
+    Browser(#[from] chromiumoxide::error::CdpError),
+    /// A command on leakhound's own DevTools connection failed.
     #[error("{0}")]
-    Browser(String),
+    Cdp(#[from] CdpError),
+    #[error("{selector}: no option {value:?}")]
+    NoOption { selector: String, value: String },
+    #[error("no form to submit")]
+    NoForm,
+    #[error("submit without selector needs a focused form field")]
+    NothingFocused,
+    #[error("cannot write screenshot {}: {source}", path.display())]
+    Screenshot {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The page did not load: nothing of the site was seen, so nothing can pass.
     #[error("could not load {url}: {reason}")]
     Load { url: String, reason: String },
-}
-
-impl From<chromiumoxide::error::CdpError> for StepError {
-    fn from(e: chromiumoxide::error::CdpError) -> Self {
-        StepError::Browser(e.to_string())
-    }
 }
 
 /// Drives one page.
@@ -72,7 +84,7 @@ pub struct Driver<'a> {
 
 impl Driver<'_> {
     fn render(&self, template: &str) -> Result<RenderedText, StepError> {
-        (self.render)(template).map_err(StepError::Template)
+        Ok((self.render)(template)?)
     }
 
     /// Runs one step within its timeout. Returns the screenshot path if one was taken.
@@ -196,7 +208,10 @@ impl Driver<'_> {
                 );
                 let ok = el.call_js_fn(js, false).await?.result.value;
                 if ok != Some(Value::Bool(true)) {
-                    return Err(StepError::Browser(format!("{sel}: no option {value:?}")));
+                    return Err(StepError::NoOption {
+                        selector: sel,
+                        value,
+                    });
                 }
             }
             Action::Check { selector, checked } => {
@@ -237,16 +252,16 @@ impl Driver<'_> {
                         let sel = self.render(sel)?.text;
                         self.wait_element(&sel, deadline).await?
                     }
-                    None => self.page.find_element(":focus").await.map_err(|_| {
-                        StepError::Browser(
-                            "submit without selector needs a focused form field".into(),
-                        )
-                    })?,
+                    None => self
+                        .page
+                        .find_element(":focus")
+                        .await
+                        .map_err(|_| StepError::NothingFocused)?,
                 };
                 let before = self.recorder.shared().navigations();
                 let ok = el.call_js_fn(js, false).await?.result.value;
                 if ok != Some(Value::Bool(true)) {
-                    return Err(StepError::Browser("no form to submit".into()));
+                    return Err(StepError::NoForm);
                 }
                 self.settle(deadline, before).await;
             }
@@ -279,14 +294,18 @@ impl Driver<'_> {
             })
             .collect();
         let file = format!("step-{index:02}-{safe}.png");
-        std::fs::create_dir_all(dir)
-            .map_err(|e| StepError::Browser(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(|source| StepError::Screenshot {
+            path: dir.clone(),
+            source,
+        })?;
         let png = self
             .page
             .screenshot(ScreenshotParams::builder().full_page(full_page).build())
             .await?;
-        std::fs::write(dir.join(&file), png)
-            .map_err(|e| StepError::Browser(format!("{file}: {e}")))?;
+        std::fs::write(dir.join(&file), png).map_err(|source| StepError::Screenshot {
+            path: dir.join(&file),
+            source,
+        })?;
         // Relative to the capture file, which sits beside the screenshot folder.
         let folder = dir
             .file_name()
@@ -332,7 +351,7 @@ impl Driver<'_> {
                             .and_then(Value::as_str)
                             .map(str::to_string)
                     }
-                    Ok(Err(e)) => return Err(StepError::Browser(e.to_string())),
+                    Ok(Err(e)) => return Err(StepError::Cdp(e)),
                     Err(_) => return Err(StepError::Timeout(remaining.as_millis() as u64)),
                 }
             }

@@ -73,6 +73,7 @@ impl RunOptions {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RunError {
     #[error(transparent)]
     Locate(#[from] LocateError),
@@ -83,7 +84,7 @@ pub enum RunError {
     #[error(transparent)]
     Write(#[from] WriteError),
     #[error("cannot drive Chromium: {0}")]
-    Driver(String),
+    Driver(#[source] chromiumoxide::error::CdpError),
 }
 
 /// What a run produced.
@@ -213,7 +214,7 @@ async fn run_with_browser(
     };
     let (browser, mut handler) = Browser::connect_with_config(chromium.ws_url(), handler_config)
         .await
-        .map_err(|e| RunError::Driver(e.to_string()))?;
+        .map_err(RunError::Driver)?;
     let handler_task = tokio::spawn(async move {
         while let Some(event) = handler.next().await {
             if let Err(e) = event {

@@ -6,5 +6,6 @@
 //! browser lives in `leakhound-browser`.
 
 pub mod har;
+pub mod reader;
 pub mod record;
 pub mod writer;

@@ -30,14 +30,12 @@ pub mod view;
 mod corpus_tests;
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader};
-
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::capture::reader::{for_each_line, parse_record};
+pub use crate::capture::reader::{ProgressFn, ProgressHook, ReadError, PROGRESS_EVERY};
 use crate::capture::record::{CaptureSummary, Record, WsFrameRecord};
 use canary::Collector;
 use engine::Engine;
@@ -63,79 +61,14 @@ pub struct ClassifyOptions {
     pub regimes: Vec<severity::Regime>,
 }
 
-/// A progress callback for [`analyze_capture`]: `(pass, bytes read, file size)`, pass 1 or 2.
-/// Called at the start and end of each pass and about every [`PROGRESS_EVERY`] bytes.
-#[derive(Clone, Default)]
-pub struct ProgressHook(pub Option<Arc<ProgressFn>>);
-
-/// See [`ProgressHook`].
-pub type ProgressFn = dyn Fn(u8, u64, u64) + Send + Sync;
-
-/// Bytes between two progress calls.
-pub const PROGRESS_EVERY: u64 = 16 << 20;
-
-impl ProgressHook {
-    pub fn new(f: impl Fn(u8, u64, u64) + Send + Sync + 'static) -> ProgressHook {
-        ProgressHook(Some(Arc::new(f)))
-    }
-
-    fn report(&self, pass: u8, done: u64, total: u64) {
-        if let Some(f) = &self.0 {
-            f(pass, done, total);
-        }
-    }
-}
-
-impl std::fmt::Debug for ProgressHook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "ProgressHook(set)"
-        } else {
-            "ProgressHook(none)"
-        })
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
-    #[error("cannot read capture {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}:{line}: malformed capture record: {message}")]
-    Line {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Read(#[from] ReadError),
     #[error(transparent)]
     Signatures(#[from] SignatureError),
     #[error(transparent)]
     Har(#[from] crate::capture::har::HarError),
-}
-
-/// Bytes read from the capture at a time.
-const READ_BUFFER: usize = 1 << 18;
-
-/// Record types this version knows; other types are skipped (forward compatibility).
-const KNOWN_TYPES: &[&str] = &[
-    "header",
-    "step",
-    "typed",
-    "request",
-    "web_socket",
-    "ws_frame",
-    "snapshot",
-    "dialog",
-    "end",
-];
-
-#[derive(Deserialize)]
-struct TypeOnly<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: std::borrow::Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -176,21 +109,17 @@ pub fn analyze_capture_with(
 ) -> Result<(CaptureSummary, Analysis), ClassifyError> {
     let mut summary = CaptureSummary::default();
     let mut collector = Collector::new();
-    for_each_line(path, (&opts.progress, 1), |line_no, line, complete| {
+    let line_error = |line, e| ClassifyError::Read(ReadError::line(path, line, e));
+    for_each_line::<ClassifyError>(path, (&opts.progress, 1), |line_no, line| {
         if line.starts_with(br#"{"type":"request""#) {
-            if !complete {
-                // A cut-off last line is skipped (see `for_each_line`), so it must fail here.
-                serde_json::from_slice::<serde::de::IgnoredAny>(line)
-                    .map_err(|e| line_error(path, line_no, e))?;
-            }
-            let r = light::request_parts(line).map_err(|e| line_error(path, line_no, e))?;
+            let r = light::request_parts(line).map_err(|e| line_error(line_no, e))?;
             summary.requests += 1;
             collector.observe_request_parts(&r.page_url, &r.resource_type, &r.url);
             return Ok(());
         }
         if line.starts_with(br#"{"type":"ws_frame""#) {
             let f: LightFrame<'_> =
-                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
+                serde_json::from_slice(line).map_err(|e| line_error(line_no, e))?;
             summary.ws_frames += 1;
             collector.observe(&Record::WsFrame(WsFrameRecord {
                 page_url: f.page_url.into_owned(),
@@ -198,7 +127,7 @@ pub fn analyze_capture_with(
             }));
             return Ok(());
         }
-        if let Some(record) = parse_record(path, line_no, line)? {
+        if let Some(record) = parse_record(line).map_err(|e| line_error(line_no, e))? {
             summary.absorb(&record);
             collector.observe(&record);
         }
@@ -207,18 +136,21 @@ pub fn analyze_capture_with(
     let parties = collector.parties().clone();
     let set = collector.finish(&opts.secrets);
     let mut engine = Engine::new(opts, &set, parties, &summary);
-    for_each_line(path, (&opts.progress, 2), |line_no, line, _| {
+    for_each_line::<ClassifyError>(path, (&opts.progress, 2), |line_no, line| {
         if line.starts_with(br#"{"type":"request""#) {
-            // Checked once here, the line's strings need no further UTF-8 checks while parsing.
-            let text = std::str::from_utf8(line).map_err(|e| line_error(path, line_no, e))?;
-            let r: RequestView<'_> =
-                serde_json::from_str(text).map_err(|e| line_error(path, line_no, e))?;
+            // Checked once here, the line's strings need no further UTF-8 checks while parsing
+            // (a line that is not UTF-8 gets serde_json's error, naming the position).
+            let r: RequestView<'_> = match std::str::from_utf8(line) {
+                Ok(text) => serde_json::from_str(text),
+                Err(_) => serde_json::from_slice(line),
+            }
+            .map_err(|e| line_error(line_no, e))?;
             engine.request(&r);
         } else if line.starts_with(br#"{"type":"ws_frame""#) {
             let f: WsFrameRecord =
-                serde_json::from_slice(line).map_err(|e| line_error(path, line_no, e))?;
+                serde_json::from_slice(line).map_err(|e| line_error(line_no, e))?;
             engine.ws_frame(&f);
-        } else if let Some(record) = parse_record(path, line_no, line)? {
+        } else if let Some(record) = parse_record(line).map_err(|e| line_error(line_no, e))? {
             match record {
                 Record::Request(r) => engine.request(&RequestView::from(&*r)),
                 Record::WsFrame(f) => engine.ws_frame(&f),
@@ -332,97 +264,4 @@ pub fn analyze_records(
     let mut analysis = engine.finish(&summary);
     analysis.findings = findings;
     Ok((summary, analysis))
-}
-
-fn line_error(path: &Path, line: usize, e: impl std::fmt::Display) -> ClassifyError {
-    ClassifyError::Line {
-        path: path.to_path_buf(),
-        line,
-        message: e.to_string(),
-    }
-}
-
-/// A full record, `None` for a type this version does not know.
-fn parse_record(path: &Path, line_no: usize, line: &[u8]) -> Result<Option<Record>, ClassifyError> {
-    match serde_json::from_slice::<Record>(line) {
-        Ok(r) => Ok(Some(r)),
-        Err(e) => match serde_json::from_slice::<TypeOnly<'_>>(line) {
-            Ok(t) if !KNOWN_TYPES.contains(&t.kind.as_ref()) => {
-                tracing::debug!(line = line_no, kind = %t.kind, "skipping unknown record type");
-                Ok(None)
-            }
-            _ => Err(line_error(path, line_no, e)),
-        },
-    }
-}
-
-/// Calls `f` with every non-blank line (1-based numbers), and whether it ended with a newline.
-///
-/// Lines are handed out straight from the read buffer; only a line that straddles two buffer
-/// fills is copied. Memory is one buffer plus the longest such line.
-fn for_each_line(
-    path: &Path,
-    progress: (&ProgressHook, u8),
-    mut f: impl FnMut(usize, &[u8], bool) -> Result<(), ClassifyError>,
-) -> Result<(), ClassifyError> {
-    let io_err = |source| ClassifyError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::open(path).map_err(io_err)?;
-    let (hook, pass) = progress;
-    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let (mut read, mut next_report) = (0u64, PROGRESS_EVERY);
-    hook.report(pass, 0, total);
-    let mut reader = BufReader::with_capacity(READ_BUFFER, file);
-    let mut carry: Vec<u8> = Vec::new();
-    let mut line_no = 0;
-    let mut one = |line_no: usize, line: &[u8], complete: bool| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.trim_ascii().is_empty() {
-            return Ok(true);
-        }
-        match f(line_no, line, complete) {
-            Err(ClassifyError::Line { .. }) if !complete => {
-                tracing::warn!(
-                    "{}:{line_no}: last line is cut off (capture interrupted); skipped",
-                    path.display()
-                );
-                Ok(false)
-            }
-            Err(e) => Err(e),
-            Ok(()) => Ok(true),
-        }
-    };
-    loop {
-        let buf = reader.fill_buf().map_err(io_err)?;
-        if buf.is_empty() {
-            if !carry.is_empty() {
-                line_no += 1;
-                one(line_no, &carry, false)?;
-            }
-            hook.report(pass, read, total.max(read));
-            return Ok(());
-        }
-        let mut start = 0;
-        for nl in memchr::memchr_iter(b'\n', buf) {
-            line_no += 1;
-            if carry.is_empty() {
-                one(line_no, &buf[start..nl], true)?;
-            } else {
-                carry.extend_from_slice(&buf[start..nl]);
-                one(line_no, &carry, true)?;
-                carry.clear();
-            }
-            start = nl + 1;
-        }
-        carry.extend_from_slice(&buf[start..]);
-        let len = buf.len();
-        reader.consume(len);
-        read += len as u64;
-        if read >= next_report {
-            hook.report(pass, read, total.max(read));
-            next_report = read + PROGRESS_EVERY;
-        }
-    }
 }

@@ -3,12 +3,17 @@
 //! CI systems (GitLab, Jenkins, Azure DevOps, GitHub test reporters) all read JUnit, so a release
 //! pipeline shows "step 3: search for chest pain — FAILED" without knowing anything about leakhound.
 //! A failed step (the browser could not do it) is an `<error>`, not a `<failure>`, and an incomplete
-//! run adds a failing `run completed` case: a broken run must not look like a clean one.
+//! run adds a failing `run completed` case: a broken run must not look like a clean one. A step that
+//! both leaked and failed is a `<failure>` (the leak is what the pipeline must stop on) whose text
+//! also says why the step failed.
+//!
+//! The XML itself is written by `quick-junit` (cargo-nextest's JUnit writer), which also drops the
+//! control characters XML 1.0 forbids even escaped; page data may contain them.
 
 use std::path::Path;
+use std::time::Duration;
 
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
-use quick_xml::Writer;
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use crate::capture::record::RunStatus;
 
@@ -17,63 +22,8 @@ use super::model::{Report, StepReport};
 use super::policy::Decision;
 use super::{write_file, ReportError};
 
-/// XML 1.0 forbids most control characters even when escaped; page data may contain them.
-fn xml_safe(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\t' | '\n' | '\r' => c,
-            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => '\u{FFFD}',
-            c => c,
-        })
-        .collect()
-}
-
-struct Xml {
-    w: Writer<Vec<u8>>,
-}
-
-impl Xml {
-    fn ev(&mut self, event: Event<'_>) -> Result<(), ReportError> {
-        self.w
-            .write_event(event)
-            .map_err(|e| ReportError::Xml(e.to_string()))
-    }
-
-    fn start(&mut self, name: &str, attrs: &[(&str, String)]) -> Result<(), ReportError> {
-        self.ev(Event::Start(element(name, attrs)))
-    }
-
-    fn empty(&mut self, name: &str, attrs: &[(&str, String)]) -> Result<(), ReportError> {
-        self.ev(Event::Empty(element(name, attrs)))
-    }
-
-    fn end(&mut self, name: &str) -> Result<(), ReportError> {
-        self.ev(Event::End(BytesEnd::new(name.to_string())))
-    }
-
-    fn text_element(
-        &mut self,
-        name: &str,
-        attrs: &[(&str, String)],
-        text: &str,
-    ) -> Result<(), ReportError> {
-        self.start(name, attrs)?;
-        let safe = xml_safe(text);
-        self.ev(Event::Text(BytesText::new(&safe)))?;
-        self.end(name)
-    }
-}
-
-fn element(name: &str, attrs: &[(&str, String)]) -> BytesStart<'static> {
-    let mut start = BytesStart::new(name.to_string());
-    for (key, value) in attrs {
-        start.push_attribute((*key, xml_safe(value).as_str()));
-    }
-    start
-}
-
-fn seconds(ms: f64) -> String {
-    format!("{:.3}", (ms.max(0.0)) / 1000.0)
+fn seconds(ms: f64) -> Duration {
+    Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).unwrap_or_default()
 }
 
 /// How long each step took: until the next step began, or the end of the run.
@@ -129,47 +79,25 @@ fn flow_lines(report: &Report, step: &StepReport, pick: impl Fn(&Decision) -> bo
 
 /// The JUnit XML document.
 pub fn to_junit(report: &Report) -> Result<String, ReportError> {
-    let mut x = Xml {
-        w: Writer::new_with_indent(Vec::new(), b' ', 2),
-    };
     let incomplete = report.run.status == RunStatus::Incomplete;
-    let tests = report.steps.len() + 1;
-    let failures = report.steps.iter().filter(|s| s.violations > 0).count();
-    let errors =
-        report.steps.iter().filter(|s| s.error.is_some()).count() + usize::from(incomplete);
     let suite_name = if report.journey.name.is_empty() {
         "journey".to_string()
     } else {
         report.journey.name.clone()
     };
     let classname = format!("leakhound.{suite_name}");
-    let totals = [
-        ("tests", tests.to_string()),
-        ("failures", failures.to_string()),
-        ("errors", errors.to_string()),
-        ("time", seconds(report.run.duration_ms)),
-    ];
-
-    x.ev(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
-    let mut attrs = vec![("name", "leakhound".to_string())];
-    attrs.extend(totals.iter().cloned());
-    x.start("testsuites", &attrs)?;
-    let mut attrs = vec![("name", suite_name.clone())];
-    attrs.extend(totals.iter().cloned());
-    attrs.push(("timestamp", report.run.started_at.clone()));
-    x.start("testsuite", &attrs)?;
-
-    x.start("properties", &[])?;
-    for (name, value) in [
-        ("verdict", report.verdict.status.as_str().to_string()),
-        ("start_url", report.journey.start_url.clone()),
-        ("scenario", report.journey.file.clone()),
-        ("tool_version", report.tool_version.clone()),
-        ("signatures_version", report.signatures_version.clone()),
-    ] {
-        x.empty("property", &[("name", name.to_string()), ("value", value)])?;
+    let mut suite = TestSuite::new(suite_name);
+    suite.set_time(seconds(report.run.duration_ms));
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&report.run.started_at) {
+        suite.set_timestamp(t);
     }
-    x.end("properties")?;
+    suite.add_properties([
+        Property::new("verdict", report.verdict.status.as_str()),
+        Property::new("start_url", report.journey.start_url.as_str()),
+        Property::new("scenario", report.journey.file.as_str()),
+        Property::new("tool_version", report.tool_version.as_str()),
+        Property::new("signatures_version", report.signatures_version.as_str()),
+    ]);
 
     for (step, duration) in report.steps.iter().zip(durations(report)) {
         // Never an empty or dangling name: a HAR page without a title is still a named case.
@@ -177,15 +105,7 @@ pub fn to_junit(report: &Report) -> Result<String, ReportError> {
             "" => format!("step {} ({})", step.index, step.action),
             label => format!("step {} ({}): {label}", step.index, step.action),
         };
-        x.start(
-            "testcase",
-            &[
-                ("name", name),
-                ("classname", classname.clone()),
-                ("time", seconds(duration)),
-            ],
-        )?;
-        if step.violations > 0 {
+        let status = if step.violations > 0 {
             let lines = flow_lines(report, step, |d| matches!(d, Decision::Violation));
             let parties: Vec<String> = step
                 .flows
@@ -193,69 +113,68 @@ pub fn to_junit(report: &Report) -> Result<String, ReportError> {
                 .filter(|f| f.violations > 0)
                 .map(|f| report.party_name(&f.domain))
                 .collect();
-            x.text_element(
-                "failure",
-                &[
-                    (
-                        "message",
-                        format!(
-                            "{} finding(s) against policy sent to {}",
-                            step.violations,
-                            parties.join(", ")
-                        ),
-                    ),
-                    ("type", "policy-violation".to_string()),
-                ],
-                &lines.join("\n"),
-            )?;
-        }
-        if let Some(error) = &step.error {
-            x.text_element(
-                "error",
-                &[
-                    ("message", format!("step failed: {error}")),
-                    ("type", "step-error".to_string()),
-                ],
-                error,
-            )?;
-        }
+            let mut text = lines.join("\n");
+            if let Some(error) = &step.error {
+                text.push_str(&format!("\nThe step also failed: {error}"));
+            }
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            status
+                .set_message(format!(
+                    "{} finding(s) against policy sent to {}",
+                    step.violations,
+                    parties.join(", ")
+                ))
+                .set_type("policy-violation")
+                .set_description(text);
+            status
+        } else if let Some(error) = &step.error {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status
+                .set_message(format!("step failed: {error}"))
+                .set_type("step-error")
+                .set_description(error.as_str());
+            status
+        } else {
+            TestCaseStatus::success()
+        };
+        let mut case = TestCase::new(name, status);
+        case.set_classname(classname.as_str())
+            .set_time(seconds(duration));
         let others = flow_lines(report, step, |d| !matches!(d, Decision::Violation));
         if !others.is_empty() {
-            x.text_element("system-out", &[], &others.join("\n"))?;
+            case.set_system_out(others.join("\n"));
         }
-        x.end("testcase")?;
+        suite.add_test_case(case);
     }
 
-    x.start(
-        "testcase",
-        &[
-            ("name", "run completed".to_string()),
-            ("classname", classname),
-            ("time", seconds(report.run.duration_ms)),
-        ],
-    )?;
-    if incomplete {
+    let status = if incomplete {
         let reason = report
             .run
             .reason
             .clone()
             .unwrap_or_else(|| "the run did not finish".to_string());
-        x.text_element(
-            "error",
-            &[
-                ("message", format!("run incomplete: {reason}")),
-                ("type", "run-incomplete".to_string()),
-            ],
-            &reason,
-        )?;
-    }
-    x.end("testcase")?;
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+        status
+            .set_message(format!("run incomplete: {reason}"))
+            .set_type("run-incomplete")
+            .set_description(reason);
+        status
+    } else {
+        TestCaseStatus::success()
+    };
+    let mut case = TestCase::new("run completed", status);
+    case.set_classname(classname)
+        .set_time(seconds(report.run.duration_ms));
+    suite.add_test_case(case);
 
-    x.end("testsuite")?;
-    x.end("testsuites")?;
-    let mut bytes = x.w.into_inner();
-    bytes.push(b'\n');
-    String::from_utf8(bytes).map_err(|e| ReportError::Xml(e.to_string()))
+    let mut doc = quick_junit::Report::new("leakhound");
+    doc.set_time(seconds(report.run.duration_ms));
+    doc.add_test_suite(suite);
+    let mut text = doc.to_string()?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// Writes the JUnit XML file.
@@ -268,7 +187,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn control_characters_become_replacement_chars() {
-        assert_eq!(xml_safe("a\u{0}b\tc\u{1b}"), "a\u{FFFD}b\tc\u{FFFD}");
+    fn control_characters_never_reach_the_xml() {
+        let mut case = TestCase::new("a\u{0}b\tc\u{1b}", TestCaseStatus::success());
+        case.set_classname("x");
+        let mut suite = TestSuite::new("s");
+        suite.add_test_case(case);
+        let mut doc = quick_junit::Report::new("r");
+        doc.add_test_suite(suite);
+        let xml = doc.to_string().unwrap();
+        assert!(!xml.contains('\u{0}') && !xml.contains('\u{1b}'), "{xml}");
     }
 }

@@ -18,6 +18,7 @@ pub mod terminal;
 
 use std::path::{Path, PathBuf};
 
+use crate::capture::reader::ReadError;
 use crate::capture::record::Record;
 
 pub use diff::{diff, ReportDiff};
@@ -115,20 +116,16 @@ pub enum ReportError {
     NotAReport { path: PathBuf, message: String },
     #[error("cannot serialize the report: {0}")]
     Serialize(#[from] serde_json::Error),
-    #[error("cannot write XML: {0}")]
-    Xml(String),
+    #[error("cannot write JUnit XML: {0}")]
+    Xml(#[from] quick_junit::SerializeError),
     #[error("unknown report format `{0}` (expected json, html, sarif, junit or har)")]
     UnknownFormat(String),
     #[error("HAR export needs the capture file, but the report names none")]
     NoCapture,
     #[error("HAR export failed: {0}")]
-    Har(String),
-    #[error("invalid capture {path}:{line}: {message}")]
-    BadCapture {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Har(#[from] crate::capture::har::HarError),
+    #[error(transparent)]
+    Capture(#[from] crate::capture::reader::ReadError),
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a reader never sees half a report.
@@ -239,15 +236,14 @@ fn write_har(
     let Some(capture) = report.run.capture_file.as_deref() else {
         return Err(ReportError::NoCapture);
     };
-    let har_err = |e: crate::capture::har::HarError| ReportError::Har(e.to_string());
     if is_har_file(capture) {
         // The report was made from a HAR: its HAR output is that HAR, masked when redacting.
         // Streamed, entry by entry, like the analysis.
         let source = Path::new(capture);
-        let (head, _) = crate::capture::har::har_head(source).map_err(har_err)?;
+        let (head, _) = crate::capture::har::har_head(source)?;
         let mut journey = report.journey.clone();
         return write_streamed(path, |out| {
-            let mut har = crate::capture::har::HarWriter::new(out).map_err(har_err)?;
+            let mut har = crate::capture::har::HarWriter::new(out)?;
             let mut failed: Option<ReportError> = None;
             let one = |record: Record, har: &mut crate::capture::har::HarWriter<_>| {
                 let record = match redactor {
@@ -258,7 +254,7 @@ fn write_har(
                     }
                     None => record,
                 };
-                har.record(&record).map_err(har_err)
+                har.record(&record).map_err(ReportError::from)
             };
             for r in head.prelude(&mut journey) {
                 one(r, &mut har)?;
@@ -274,95 +270,42 @@ fn write_har(
                         }
                     }
                 }
-            })
-            .map_err(har_err)?;
+            })?;
             if let Some(e) = failed {
                 return Err(e);
             }
-            har.finish().map_err(har_err)?;
+            har.finish()?;
             Ok(())
         });
     }
     write_streamed(path, |out| {
-        let mut har = crate::capture::har::HarWriter::new(out).map_err(har_err)?;
-        for_each_record(Path::new(capture), |mut value| {
-            if let Some(redactor) = redactor {
-                redactor.mask_value(&mut value);
-            }
-            let record: Record = serde_json::from_value(value)?;
-            har.record(&record).map_err(har_err)
-        })?;
-        har.finish().map_err(har_err)?;
+        let mut har = crate::capture::har::HarWriter::new(out)?;
+        let path = Path::new(capture);
+        let no_progress = crate::capture::reader::ProgressHook::default();
+        crate::capture::reader::for_each_line::<ReportError>(
+            path,
+            (&no_progress, 1),
+            |n, line| {
+                let bad = |e| ReportError::from(ReadError::line(path, n, e));
+                let mut value: serde_json::Value = serde_json::from_slice(line).map_err(bad)?;
+                let known = value
+                    .get("type")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(crate::capture::reader::is_known_type);
+                if !known {
+                    return Ok(());
+                }
+                if let Some(redactor) = redactor {
+                    redactor.mask_value(&mut value);
+                }
+                let record: Record = serde_json::from_value(value).map_err(bad)?;
+                har.record(&record)?;
+                Ok(())
+            },
+        )?;
+        har.finish()?;
         Ok(())
     })
-}
-
-/// The record types of capture format 1; others are skipped, as the format asks of readers.
-const KNOWN_RECORDS: [&str; 9] = [
-    "header",
-    "step",
-    "typed",
-    "request",
-    "web_socket",
-    "ws_frame",
-    "snapshot",
-    "dialog",
-    "end",
-];
-
-/// Reads every record of a capture file. A last line cut off mid-write (a crash) is skipped.
-/// Calls `f` with each record of a capture file of a known type, as JSON, one line at a time.
-///
-/// Unknown record types are skipped (as the format asks of readers), and so is a cut-off last
-/// line (a crash mid-write); any other malformed line is an error naming it.
-fn for_each_record(
-    path: &Path,
-    mut f: impl FnMut(serde_json::Value) -> Result<(), ReportError>,
-) -> Result<(), ReportError> {
-    use std::io::BufRead;
-    let read_err = |source| ReportError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let reader = std::io::BufReader::new(file);
-    // A line that failed to parse is only an error if another line follows it.
-    let mut pending: Option<ReportError> = None;
-    for (n, line) in reader.lines().enumerate() {
-        let line = line.map_err(read_err)?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        if let Some(err) = pending.take() {
-            return Err(err);
-        }
-        let bad = |message: String| ReportError::BadCapture {
-            path: path.to_path_buf(),
-            line: n + 1,
-            message,
-        };
-        let value: serde_json::Value = match serde_json::from_str(&line) {
-            Ok(v) => v,
-            Err(e) => {
-                pending = Some(bad(e.to_string()));
-                continue;
-            }
-        };
-        let known = value
-            .get("type")
-            .and_then(|t| t.as_str())
-            .is_some_and(|t| KNOWN_RECORDS.contains(&t));
-        if known {
-            f(value).map_err(|e| match e {
-                ReportError::Serialize(e) => bad(e.to_string()),
-                other => other,
-            })?;
-        }
-    }
-    if pending.is_some() {
-        tracing::warn!(path = %path.display(), "skipping a cut-off last line");
-    }
-    Ok(())
 }
 
 /// Reads a JSON report written by [`write_all`], e.g. for `leakhound diff`.
