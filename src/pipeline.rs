@@ -130,7 +130,7 @@ pub fn report_har(
     out_dir: &Path,
 ) -> Result<Audit, AuditError> {
     let mut classify = report.classify.clone();
-    classify.secrets.extend(identity.secrets());
+    classify.secrets.extend(identity.secrets()?);
     let (summary, analysis) = analyze_har(har, identity, &classify)?;
     let mut meta = ReportMeta::now(Some(har.display().to_string()));
     meta.secret_values = classify.secrets.values().cloned().collect();

@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     if std::io::Write::write_all(&mut file, data).is_err() {
         return;
     }
-    if let Ok(identity) = leakhound_core::classify::identity::IdentityFile::load(file.path()) {
+    if let Ok(identity) = leakhound_core::scenario::IdentityFile::load(file.path()) {
         let _ = identity.journey();
         let _ = identity.typed_records();
     }

@@ -277,7 +277,7 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
         return Ok(audit.exit_code);
     }
     if let Some(identity_path) = &args.identity {
-        opts.classify.secrets = IdentityFile::load(identity_path)?.secrets();
+        opts.classify.secrets = IdentityFile::load(identity_path)?.secrets()?;
     }
     let capture = args.file.clone();
     let mut meta = ReportMeta::now(Some(capture.display().to_string()));

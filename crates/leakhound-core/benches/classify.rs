@@ -16,10 +16,10 @@ use leakhound_core::capture::record::{
     Body, Canary, CanaryKind, CaptureHeader, EndRecord, Fate, Header, Initiator, JourneyInfo,
     Record, RequestRecord, ResponseInfo, SnapshotRecord, StackFrame, StepRecord, TypedValue,
 };
-use leakhound_core::classify::identity::{IdentityEntry, IdentityFile};
 use leakhound_core::classify::{
     analyze_capture, analyze_capture_with, analyze_har_with, ClassifyOptions, Signatures,
 };
+use leakhound_core::scenario::{IdentityFile, IdentityValue};
 
 const REQUESTS: usize = 100_000;
 const SITE: &str = "https://www.mercy-health.test";
@@ -361,7 +361,7 @@ fn har_identity() -> IdentityFile {
             .map(|c| {
                 (
                     c.key,
-                    IdentityEntry {
+                    IdentityValue {
                         kind: c.kind,
                         value: c.value,
                         env: None,

@@ -7,7 +7,7 @@
 //!
 //! Module map: [`party`] (first or third party), [`signatures`] and [`entities`] (who a host
 //! belongs to), [`variants`] (normalised and hashed forms of values), [`matcher`] (one automaton over
-//! all forms), [`decode`] and [`scan`] (channels and encodings), [`severity`], [`identity`] (the
+//! all forms), [`decode`] and [`scan`] (channels and encodings), [`severity`], and `scenario::identity` (the
 //! identity file for HAR input).
 
 pub mod canary;
@@ -15,7 +15,6 @@ pub mod decode;
 pub mod engine;
 pub mod entities;
 pub mod finding;
-pub mod identity;
 mod light;
 pub mod matcher;
 pub mod party;
@@ -37,13 +36,13 @@ use serde::Deserialize;
 use crate::capture::reader::{for_each_line, parse_record};
 pub use crate::capture::reader::{ProgressFn, ProgressHook, ReadError, PROGRESS_EVERY};
 use crate::capture::record::{CaptureSummary, Record, WsFrameRecord};
+pub use crate::scenario::identity::{load_identity, IdentityError, IdentityFile};
 use canary::Collector;
 use engine::Engine;
 pub use entities::{EntityError, EntityMap};
 pub use finding::{
     AlsoMatched, Analysis, Confidence, DataKind, Finding, FindingGroup, Severity, ThirdParty,
 };
-pub use identity::{load_identity, IdentityError, IdentityFile};
 pub use signatures::{SignatureError, Signatures};
 use view::RequestView;
 

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use crate::capture::record::RunStatus;
 use crate::classify::finding::{DataKind, FindingGroup, Severity};
+use crate::scenario::StepLines;
 
 use super::explain;
 use super::model::Report;
@@ -73,106 +74,6 @@ fn rules() -> Vec<Value> {
         .collect()
 }
 
-/// Where the parts of a scenario file that steps come from start (1-based lines).
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct ScenarioLines {
-    /// The top-level `start_url` member: step 0 opens it.
-    pub start_url: Option<u32>,
-    /// Each element of `steps`: step `k` (1-based) is `steps[k - 1]`.
-    pub steps: Vec<u32>,
-    /// The top-level `leave` member, when the scenario has one.
-    pub leave: Option<u32>,
-}
-
-impl ScenarioLines {
-    /// The line of step `step` as captures number them: 0 opens `start_url`, 1..=n are the
-    /// scenario's steps, n+1 leaves the site (the `leave` member, or the last step without one).
-    pub fn of_step(&self, step: usize) -> Option<u32> {
-        match step {
-            0 => self.start_url.or_else(|| self.steps.first().copied()),
-            k if k <= self.steps.len() => self.steps.get(k - 1).copied(),
-            _ => self.leave.or_else(|| self.steps.last().copied()),
-        }
-    }
-}
-
-/// Finds the lines of `start_url`, of each element of `steps` and of `leave`.
-///
-/// A small scanner rather than a JSON parser with positions: it only needs top-level keys and the
-/// `{` of each element of `steps`, skipping strings (and `//` comments, which scenarios allow).
-pub(crate) fn scenario_lines(scenario: &str) -> ScenarioLines {
-    let mut out = ScenarioLines::default();
-    let mut line: u32 = 1;
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut current = String::new();
-    let mut last_key = String::new();
-    let mut key_line = 0;
-    let mut in_steps = false;
-    let mut chars = scenario.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\n' {
-            line += 1;
-        }
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-                last_key = std::mem::take(&mut current);
-            } else {
-                current.push(c);
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_string = true;
-                key_line = line;
-                current.clear();
-            }
-            '/' if chars.peek() == Some(&'/') => {
-                for c in chars.by_ref() {
-                    if c == '\n' {
-                        line += 1;
-                        break;
-                    }
-                }
-            }
-            ':' if depth == 1 => match last_key.as_str() {
-                "start_url" => out.start_url = Some(key_line),
-                "leave" => out.leave = Some(key_line),
-                _ => {}
-            },
-            '[' => {
-                if depth == 1 && last_key == "steps" && out.steps.is_empty() {
-                    in_steps = true;
-                }
-                depth += 1;
-            }
-            '{' => {
-                if in_steps && depth == 2 {
-                    out.steps.push(line);
-                }
-                depth += 1;
-            }
-            ']' | '}' => {
-                depth = depth.saturating_sub(1);
-                if c == ']' && in_steps && depth == 1 {
-                    in_steps = false;
-                }
-            }
-            // A comma ends a member: the next string is a key again.
-            ',' => last_key.clear(),
-            _ => {}
-        }
-    }
-    out
-}
-
 fn artifact_uri(file: &str) -> Value {
     let file = file.replace('\\', "/");
     if file.is_empty() {
@@ -202,7 +103,7 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-fn result(report: &Report, g: usize, group: &FindingGroup, lines: &ScenarioLines) -> Value {
+fn result(report: &Report, g: usize, group: &FindingGroup, lines: &StepLines) -> Value {
     let members = report.findings_of_group(g);
     let decisions: Vec<&Decision> = members.iter().filter_map(|&i| report.decision(i)).collect();
     let first_step = group.steps.first().copied().unwrap_or(0);
@@ -326,7 +227,9 @@ fn result(report: &Report, g: usize, group: &FindingGroup, lines: &ScenarioLines
 
 /// The SARIF log as a JSON value.
 pub fn to_sarif(report: &Report, scenario_text: Option<&str>) -> Value {
-    let lines = scenario_text.map(scenario_lines).unwrap_or_default();
+    let lines = scenario_text
+        .map(StepLines::of_scenario)
+        .unwrap_or_default();
     let results: Vec<Value> = report
         .groups
         .iter()
@@ -396,7 +299,7 @@ mod tests {
   ],
   "leave": {}
 }"##;
-        let lines = scenario_lines(text);
+        let lines = StepLines::of_scenario(text);
         assert_eq!(lines.steps, vec![5, 6, 9]);
         assert_eq!(lines.start_url, None);
         assert_eq!(lines.leave, Some(11));
@@ -410,13 +313,21 @@ mod tests {
     #[test]
     fn step_numbers_map_to_the_lines_they_came_from() {
         let text = "{\n  // a comment with \"steps\": [ {\n  \"name\": \"x\",\n  \"start_url\": \"https://a.test/\",\n  \"steps\": [\n    {\"action\": \"click\", \"selector\": \"a\"},\n    {\"action\": \"press\", \"key\": \"Enter\"}\n  ]\n}\n";
-        let lines = scenario_lines(text);
+        let lines = StepLines::of_scenario(text);
         assert_eq!(lines.start_url, Some(4));
         assert_eq!(lines.steps, vec![6, 7]);
         assert_eq!(lines.of_step(0), Some(4));
         assert_eq!(lines.of_step(2), Some(7));
         // No `leave` member: the leave step points at the last step.
         assert_eq!(lines.of_step(3), Some(7));
+    }
+
+    #[test]
+    fn a_quote_inside_a_block_comment_does_not_shift_the_lines() {
+        let text = "{\n  /* a \"quoted\n  word */\n  \"start_url\": \"https://a.test/\",\n  \"steps\": [\n    {\"action\": \"click\", \"selector\": \"a\"}\n  ]\n}\n";
+        let lines = StepLines::of_scenario(text);
+        assert_eq!(lines.start_url, Some(4));
+        assert_eq!(lines.steps, vec![6]);
     }
 
     #[test]

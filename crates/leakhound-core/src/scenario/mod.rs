@@ -7,6 +7,7 @@
 //! The format is documented in `docs/scenarios.md`.
 
 pub mod error;
+pub mod identity;
 pub(crate) mod jsonc;
 pub mod model;
 mod parse;
@@ -16,8 +17,10 @@ pub mod template;
 mod validate;
 
 pub use error::{Diagnostic, ScenarioError};
+pub use identity::{load_identity, IdentityError, IdentityFile};
 pub use model::{Action, Device, IdentityValue, Leave, Scenario, Step, WaitFor};
 pub use parse::{check_files, load, parse_str};
+pub use position::StepLines;
 pub use step::action_fields;
 pub use template::{
     journey_info, journey_info_resolved, render, render_action, resolve_identity, Rendered,

@@ -72,6 +72,33 @@ pub struct IdentityValue {
     pub env: Option<String>,
 }
 
+impl IdentityValue {
+    /// The value, by the one rule scenarios and identity files share: `env` names the variable
+    /// to read when it is given (unset or empty is an error naming the key and the variable,
+    /// never a silent gap); otherwise `value`.
+    pub fn resolve(
+        &self,
+        key: &str,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<String, super::ScenarioError> {
+        match (&self.env, &self.value) {
+            (Some(var), _) => {
+                env(var)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| super::ScenarioError::MissingEnv {
+                        key: key.to_string(),
+                        kind: self.kind.as_str(),
+                        var: var.clone(),
+                    })
+            }
+            (None, Some(value)) => Ok(value.clone()),
+            (None, None) => Err(super::ScenarioError::NoValue {
+                key: key.to_string(),
+            }),
+        }
+    }
+}
+
 /// The end of a journey.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]

@@ -74,6 +74,62 @@ impl PositionIndex {
     }
 }
 
+/// The lines each step of a scenario comes from, as captures and reports number steps: 0 opens
+/// `start_url`, 1..=n are the scenario's `steps`, n+1 leaves the site. Reports (SARIF) use it to
+/// point a finding at the step that sent it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepLines {
+    /// The top-level `start_url` member's key.
+    pub start_url: Option<u32>,
+    /// Each element of `steps`: step `k` (1-based) is `steps[k - 1]`.
+    pub steps: Vec<u32>,
+    /// The top-level `leave` member's key, when the scenario has one.
+    pub leave: Option<u32>,
+}
+
+impl StepLines {
+    /// Reads the lines from a scenario's text (comments allowed, as in any scenario). A text
+    /// that is not a scenario's JSON gives no lines rather than an error: the caller only wants
+    /// to point at them when it can.
+    pub fn of_scenario(text: &str) -> StepLines {
+        let Ok(clean) = super::jsonc::blank_comments(text) else {
+            return StepLines::default();
+        };
+        let Ok(index) = PositionIndex::build(&clean) else {
+            return StepLines::default();
+        };
+        let line = |p: &str, at_key: bool| -> Option<u32> {
+            index
+                .entries
+                .get(p)
+                .map(|e| match (at_key, e.key) {
+                    (true, Some(k)) => k.line,
+                    _ => e.value.line,
+                })
+                .and_then(|l| u32::try_from(l).ok())
+        };
+        let mut steps = Vec::new();
+        while let Some(l) = line(&format!("/steps/{}", steps.len()), false) {
+            steps.push(l);
+        }
+        StepLines {
+            start_url: line("/start_url", true),
+            steps,
+            leave: line("/leave", true),
+        }
+    }
+
+    /// The line of step `step`: `start_url` for 0 (or the first step without one), the `leave`
+    /// member after the last step (or the last step without one).
+    pub fn of_step(&self, step: usize) -> Option<u32> {
+        match step {
+            0 => self.start_url.or_else(|| self.steps.first().copied()),
+            k if k <= self.steps.len() => self.steps.get(k - 1).copied(),
+            _ => self.leave.or_else(|| self.steps.last().copied()),
+        }
+    }
+}
+
 struct Scanner<'a> {
     text: &'a str,
     offset: usize,

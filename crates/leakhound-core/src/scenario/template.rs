@@ -147,19 +147,7 @@ pub fn resolve_identity(
 ) -> Result<ResolvedIdentity, ScenarioError> {
     let mut canaries = BTreeMap::new();
     for (key, entry) in &scenario.identity {
-        let value = match (&entry.env, &entry.value) {
-            (Some(var), _) => {
-                env(var)
-                    .filter(|v| !v.is_empty())
-                    .ok_or_else(|| ScenarioError::MissingEnv {
-                        key: key.clone(),
-                        kind: entry.kind.as_str(),
-                        var: var.clone(),
-                    })?
-            }
-            (None, Some(value)) => value.clone(),
-            (None, None) => return Err(ScenarioError::NoValue { key: key.clone() }),
-        };
+        let value = entry.resolve(key, &env)?;
         canaries.insert(
             key.clone(),
             ResolvedCanary {

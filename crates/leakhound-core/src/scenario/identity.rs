@@ -19,13 +19,20 @@
 //!
 //! Everything but `identity` is optional. Secrets (`password`, `secret`) take their value from the
 //! environment variable `env` (or an inline `value`); it stays in memory.
+//!
+//! It lives beside the scenario parser because it is the same identity model: an entry is a
+//! scenario's [`IdentityValue`], resolved by the same rule ([`IdentityValue::resolve`]), and
+//! `leakhound run --identity FILE` merges it into scenarios.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::capture::record::{Canary, CanaryKind, JourneyInfo, Record, TypedValue};
+use crate::capture::record::{Canary, JourneyInfo, Record, TypedValue};
+
+use super::model::IdentityValue;
+use super::ScenarioError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
@@ -41,17 +48,6 @@ pub enum IdentityError {
         field: String,
         message: String,
     },
-}
-
-/// One identity value.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct IdentityEntry {
-    pub kind: CanaryKind,
-    #[serde(default)]
-    pub value: Option<String>,
-    #[serde(default)]
-    pub env: Option<String>,
 }
 
 /// A value typed during the recorded session.
@@ -80,7 +76,7 @@ pub struct IdentityFile {
     #[serde(default)]
     pub sensitive_pages: Vec<String>,
     #[serde(default)]
-    pub identity: BTreeMap<String, IdentityEntry>,
+    pub identity: BTreeMap<String, IdentityValue>,
     #[serde(default)]
     pub typed: Vec<TypedEntry>,
     #[serde(default)]
@@ -94,14 +90,16 @@ impl IdentityFile {
             source,
         })?;
         // Comments, as in scenarios (blanked out, so positions stay those of the file).
-        let text = crate::scenario::jsonc::blank_comments(text.trim_start_matches('\u{feff}'))
-            .map_err(|e| IdentityError::Invalid {
-                path: path.to_path_buf(),
-                field: String::new(),
-                message: format!(
-                    "unclosed /* comment starting at line {}, column {}",
-                    e.line, e.column
-                ),
+        let text =
+            super::jsonc::blank_comments(text.trim_start_matches('\u{feff}')).map_err(|e| {
+                IdentityError::Invalid {
+                    path: path.to_path_buf(),
+                    field: String::new(),
+                    message: format!(
+                        "unclosed /* comment starting at line {}, column {}",
+                        e.line, e.column
+                    ),
+                }
             })?;
         let de = &mut serde_json::Deserializer::from_str(&text);
         let file: IdentityFile =
@@ -131,15 +129,12 @@ impl IdentityFile {
 
     /// Adds this file's identity values (where the scenario has no value of that key), first
     /// parties and sensitive pages to a scenario, for `leakhound run --identity FILE`.
-    pub fn merge_into(&self, scenario: &mut crate::scenario::model::Scenario) {
+    pub fn merge_into(&self, scenario: &mut super::model::Scenario) {
         for (key, e) in &self.identity {
-            scenario.identity.entry(key.clone()).or_insert_with(|| {
-                crate::scenario::model::IdentityValue {
-                    kind: e.kind,
-                    value: e.value.clone(),
-                    env: e.env.clone(),
-                }
-            });
+            scenario
+                .identity
+                .entry(key.clone())
+                .or_insert_with(|| e.clone());
         }
         for d in &self.first_party {
             if !scenario.first_party.contains(d) {
@@ -178,25 +173,16 @@ impl IdentityFile {
         }
     }
 
-    /// Secret values by key, from the file or the environment. A secret whose variable is unset
-    /// is left out with a warning (it can then only be found by its capture marker).
-    pub fn secrets(&self) -> BTreeMap<String, String> {
-        let mut out = BTreeMap::new();
-        for (key, e) in self.identity.iter().filter(|(_, e)| e.kind.is_secret()) {
-            let value = e
-                .value
-                .clone()
-                .or_else(|| e.env.as_ref().and_then(|v| std::env::var(v).ok()));
-            match value {
-                Some(v) => {
-                    out.insert(key.clone(), v);
-                }
-                None => {
-                    tracing::warn!(key = %key, "secret has no value (environment variable unset)")
-                }
-            }
-        }
-        out
+    /// Secret values by key, from the file or the environment, by the rule scenarios use
+    /// ([`IdentityValue::resolve`]): a secret read from a variable that is not set is an error,
+    /// never silently left out (its leaks could not be found).
+    pub fn secrets(&self) -> Result<BTreeMap<String, String>, ScenarioError> {
+        let env = |name: &str| std::env::var(name).ok();
+        self.identity
+            .iter()
+            .filter(|(_, e)| e.kind.is_secret())
+            .map(|(key, e)| Ok((key.clone(), e.resolve(key, env)?)))
+            .collect()
     }
 
     /// The typed values and search terms as `typed` records (step 0: a HAR has no steps).
@@ -257,7 +243,7 @@ mod tests {
         let pw = j.identity.iter().find(|c| c.key == "pw").unwrap();
         assert!(pw.value.is_none());
         assert_eq!(
-            file.secrets().get("pw").map(String::as_str),
+            file.secrets().unwrap().get("pw").map(String::as_str),
             Some("s3cret-value")
         );
         assert_eq!(file.typed_records().len(), 1);
@@ -272,5 +258,16 @@ mod tests {
         let (_d, path) = write(r#"{"identity": {"email": {"kind": "email", "env": "X"}}}"#);
         let err = IdentityFile::load(&path).unwrap_err().to_string();
         assert!(err.contains("identity.email.value"), "{err}");
+    }
+
+    #[test]
+    fn a_secret_from_an_unset_variable_is_an_error_as_in_scenarios() {
+        let (_d, path) = write(
+            r#"{"identity": {"pw": {"kind": "password", "env": "LEAKHOUND_TEST_SURELY_UNSET_VAR"}}}"#,
+        );
+        let file = IdentityFile::load(&path).unwrap();
+        let err = file.secrets().unwrap_err().to_string();
+        assert!(err.contains("LEAKHOUND_TEST_SURELY_UNSET_VAR"), "{err}");
+        assert!(err.contains("`pw`"), "{err}");
     }
 }
