@@ -1,7 +1,7 @@
 //! Secret masking on arbitrary records and secrets: the masked record is still valid JSON of the
 //! same shape (masking never touches leakhound's own fields), and masking never panics.
 #![no_main]
-use leakhound_core::capture::writer::SecretMask;
+use leakhound_core::secret::SecretMask;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

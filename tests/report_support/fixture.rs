@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use leakhound_core::capture::record::{
-    secret_marker, Canary, CanaryKind, CaptureHeader, CaptureSummary, DialogRecord, EndRecord,
-    Fate, JourneyInfo, RunStatus, SnapshotRecord, StackFrame, StepRecord, TypedValue,
+    Canary, CanaryKind, CaptureHeader, CaptureSummary, DialogRecord, EndRecord, Fate, JourneyInfo,
+    RunStatus, SnapshotRecord, StackFrame, StepRecord, TypedValue,
 };
 use leakhound_core::classify::finding::{Analysis, DataKind, Finding, Severity, ThirdParty};
 
@@ -320,7 +320,7 @@ pub fn analysis() -> Analysis {
             encoding: &["json"], severity: Severity::Critical, step: 6, method: "WS",
             url: format!("wss://ws.hotjar.com/api/v2/client/ws?k={}", "S3cr3t-Hunter2%21"),
             fate: d.clone(), script: Some("https://static.hotjar.com/c/hotjar-3311.js"),
-            evidence: format!("{{\"type\":\"input\",\"sel\":\"#password\",\"text\":\"[[{}]]\",\"echo\":\"{PASSWORD}\"}}", secret_marker("password")) },
+            evidence: format!("{{\"type\":\"input\",\"sel\":\"#password\",\"text\":\"[[{}]]\",\"echo\":\"{PASSWORD}\"}}", leakhound_core::secret::marker("password")) },
         F { kind: DataKind::Identifier, sub: Some("member_id"), canary: "member_id".into(), value: Some(MEMBER_ID.into()),
             domain: "google-analytics.com", host: "region1.google-analytics.com", vendor: Some("google-analytics"), channel: "query:uid", meaning: Some("user id"),
             encoding: &[], severity: Severity::Critical, step: 6, method: "POST",

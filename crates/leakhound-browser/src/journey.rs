@@ -15,11 +15,12 @@ use super::driver::{Driver, Renderer};
 use super::launch::{chromium_version, ordinary_user_agent, Chromium, LaunchError, LaunchOptions};
 use super::locate::{find_chromium, LocateError};
 use crate::capture::record::*;
-use crate::capture::writer::{CaptureWriter, SecretMask, WriteError};
+use crate::capture::writer::{CaptureWriter, WriteError};
 use crate::cdp::{Cdp, CdpError};
 use crate::offline::{HostMap, HostRule};
 use crate::recorder::{self, Emulation, RecorderConfig, RecorderHandle};
 use crate::scenario::model::{Device, Scenario, Step};
+use leakhound_core::secret::SecretMask;
 
 /// Everything about how to run, besides the journey itself.
 #[derive(Debug, Clone)]

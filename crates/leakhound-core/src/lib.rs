@@ -17,3 +17,4 @@ pub mod capture;
 pub mod classify;
 pub mod report;
 pub mod scenario;
+pub mod secret;

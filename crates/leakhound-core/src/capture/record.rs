@@ -522,19 +522,3 @@ impl CaptureSummary {
         }
     }
 }
-
-/// The text leakhound writes in place of a secret's value wherever it appears in captured data.
-/// The classifier looks for this marker to report a `credential` finding without the value ever
-/// being stored.
-pub fn secret_marker(key: &str) -> String {
-    format!("[LEAKHOUND-SECRET:{key}]")
-}
-
-/// Encoded forms of a secret that the capture writer also masks, each with its own marker
-/// ([`secret_marker_as`]) so that the classifier can still tell how the secret was sent.
-pub const SECRET_FORMS: &[&str] = &["base64", "base64url", "md5", "sha1", "sha256", "sha512"];
-
-/// The marker written in place of a secret sent in `form` (one of [`SECRET_FORMS`]).
-pub fn secret_marker_as(key: &str, form: &str) -> String {
-    format!("[LEAKHOUND-SECRET:{key}|{form}]")
-}

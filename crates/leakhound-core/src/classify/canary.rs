@@ -7,8 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use crate::capture::record::{
-    secret_marker, secret_marker_as, Canary, CanaryKind, JourneyInfo, Record, RequestRecord,
-    StepRecord, TypedValue, SECRET_FORMS,
+    Canary, CanaryKind, JourneyInfo, Record, RequestRecord, StepRecord, TypedValue,
 };
 use crate::classify::finding::DataKind;
 use crate::classify::matcher::Matcher;
@@ -637,11 +636,11 @@ fn dedupe(v: &mut Vec<Variant>) {
 /// encoded form, which then names the encoding in the finding.
 fn marker_variants(key: &str) -> Vec<Variant> {
     let mut variants = vec![Variant {
-        pattern: secret_marker(key),
+        pattern: crate::secret::marker(key),
         labels: vec!["secret-marker".into()],
     }];
-    variants.extend(SECRET_FORMS.iter().map(|form| Variant {
-        pattern: secret_marker_as(key, form),
+    variants.extend(crate::secret::ENCODED_FORMS.iter().map(|form| Variant {
+        pattern: crate::secret::marker_as(key, form),
         labels: vec![(*form).to_string()],
     }));
     variants

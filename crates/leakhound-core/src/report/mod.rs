@@ -22,7 +22,23 @@ use crate::capture::reader::ReadError;
 use crate::capture::record::Record;
 
 pub use diff::{diff, ReportDiff};
-pub use model::{build_report, Report, ReportMeta, VerdictStatus};
+pub use model::{Report, ReportMeta, VerdictStatus};
+
+/// Builds the report from what the capture and the classifier produced.
+///
+/// Secret values are removed defensively here, whatever the classifier did: a finding of kind
+/// `credential` never carries a value, its evidence has the marked value masked, and every string
+/// of the report is scrubbed of every form of `meta.secret_values` (`crate::secret`).
+pub fn build_report(
+    summary: &crate::capture::record::CaptureSummary,
+    analysis: crate::classify::finding::Analysis,
+    policy: Option<&Policy>,
+    meta: ReportMeta,
+) -> Report {
+    let secrets = meta.secret_values.clone();
+    let report = model::build_unscrubbed(summary, analysis, policy, meta);
+    redact::scrub_secrets(report, &secrets)
+}
 pub use policy::{Decision, Policy, PolicyError};
 
 /// No finding violates the policy and the run completed.

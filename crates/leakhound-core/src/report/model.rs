@@ -13,7 +13,6 @@ use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, Severi
 use crate::classify::severity::{judge, Facts, Regime};
 
 use super::policy::{Decision, Policy, PolicyOutcome};
-use super::redact;
 
 /// The `format` value of every report.
 pub const REPORT_FORMAT_NAME: &str = "leakhound-report";
@@ -260,12 +259,10 @@ fn rejudge(findings: &mut [Finding], groups: &mut [FindingGroup], regimes: &[Reg
     }
 }
 
-/// Builds the report from what the capture and the classifier produced.
-///
-/// Secret values (credentials) are removed defensively here, whatever the classifier did: a finding
-/// of kind `credential` never carries a value, its evidence has the marked value masked, and every
-/// string of the report is scrubbed of `meta.secret_values`.
-pub fn build_report(
+/// Builds the report from what the capture and the classifier produced, before the last scrub of
+/// secret values ([`super::build_report`] does both). A finding of kind `credential` never
+/// carries a value and its evidence has the marked value masked.
+pub(crate) fn build_unscrubbed(
     summary: &CaptureSummary,
     analysis: Analysis,
     policy: Option<&Policy>,
@@ -293,7 +290,10 @@ pub fn build_report(
         if finding.kind == DataKind::Credential {
             finding.value = None;
             if let Some(evidence) = &finding.evidence {
-                finding.evidence = Some(redact::mask_marked(evidence, redact::SECRET_MASK));
+                finding.evidence = Some(crate::secret::mask_marked(
+                    evidence,
+                    crate::secret::WITHHELD,
+                ));
             }
         }
     }
@@ -358,7 +358,7 @@ pub fn build_report(
         .filter_map(|t| t.value.clone())
         .collect();
 
-    let report = Report {
+    Report {
         format: REPORT_FORMAT_NAME.to_string(),
         version: REPORT_FORMAT_VERSION,
         tool_version: meta.tool_version.clone(),
@@ -374,8 +374,7 @@ pub fn build_report(
         policy: outcome,
         verdict,
         typed_values,
-    };
-    redact::scrub_secrets(report, &meta.secret_values)
+    }
 }
 
 /// Groups findings domain × kind × canary, for analyses that came without groups.

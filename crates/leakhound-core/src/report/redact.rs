@@ -9,97 +9,20 @@
 //! Both work on the report's JSON form, string by string, so no field (labels, URLs, evidence, canary
 //! keys such as `search:chest pain`) can be forgotten when the model grows.
 
-use base64::Engine as _;
 use serde_json::Value;
 
 use crate::classify::finding::DataKind;
+use crate::secret::{mask_marked, text_forms, Replacer, WITHHELD};
 
 use super::model::Report;
-
-/// What a secret is replaced with.
-pub const SECRET_MASK: &str = "(secret withheld)";
 
 /// Values shorter than this are not masked by `--redact`: masking `12` would mangle every number.
 const MIN_REDACT_LEN: usize = 3;
 
-/// Replaces the text between every `[[` and `]]` of an evidence excerpt with `mask`.
-pub fn mask_marked(evidence: &str, mask: &str) -> String {
-    let mut out = String::with_capacity(evidence.len());
-    let mut rest = evidence;
-    while let Some(start) = rest.find("[[") {
-        out.push_str(&rest[..start + 2]);
-        let after = &rest[start + 2..];
-        match after.find("]]") {
-            Some(end) => {
-                out.push_str(mask);
-                out.push_str("]]");
-                rest = &after[end + 2..];
-            }
-            None => {
-                // An unterminated marker: mask everything after it rather than leak.
-                out.push_str(mask);
-                return out;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Percent-encodes every byte outside RFC 3986's unreserved set.
-fn percent_encode(value: &str, space_as_plus: bool, lower_hex: bool) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for &b in value.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' if space_as_plus => out.push('+'),
-            _ if lower_hex => out.push_str(&format!("%{b:02x}")),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
-/// The forms in which a value commonly sits in a URL, header or body.
-fn forms(value: &str) -> Vec<String> {
-    let b64 = base64::engine::general_purpose::STANDARD;
-    let b64url = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut forms = vec![
-        value.to_string(),
-        value.to_lowercase(),
-        percent_encode(value, false, false),
-        percent_encode(value, true, false),
-        percent_encode(value, false, true),
-        // Twice encoded: a page URL carried inside another URL's parameter.
-        percent_encode(&percent_encode(value, true, false), false, false),
-        percent_encode(&percent_encode(value, false, false), false, false),
-        b64.encode(value),
-        b64url.encode(value),
-    ];
-    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
-    forms.dedup();
-    forms
-}
-
-/// Replaces every form of every value in `replacements` (longest first) in one string.
-fn replace_all(text: &str, replacements: &[(String, String)]) -> Option<String> {
-    let mut changed = false;
-    let mut out = text.to_string();
-    for (needle, mask) in replacements {
-        if !needle.is_empty() && out.contains(needle.as_str()) {
-            out = out.replace(needle.as_str(), mask);
-            changed = true;
-        }
-    }
-    changed.then_some(out)
-}
-
-fn walk(value: &mut Value, replacements: &[(String, String)]) {
+fn walk(value: &mut Value, replacements: &Replacer) {
     match value {
         Value::String(s) => {
-            if let Some(new) = replace_all(s, replacements) {
+            if let Some(new) = replacements.replace(s) {
                 *s = new;
             }
         }
@@ -110,7 +33,7 @@ fn walk(value: &mut Value, replacements: &[(String, String)]) {
 }
 
 /// Applies `replacements` to every string of the report.
-fn rewrite(report: Report, replacements: &[(String, String)]) -> Report {
+fn rewrite(report: Report, replacements: &Replacer) -> Report {
     if replacements.is_empty() {
         return report;
     }
@@ -124,10 +47,7 @@ fn rewrite(report: Report, replacements: &[(String, String)]) -> Report {
         Ok(mut r) => {
             r.typed_values = typed_values
                 .into_iter()
-                .filter_map(|t| match replace_all(&t, replacements) {
-                    Some(_) => None,
-                    None => Some(t),
-                })
+                .filter(|t| replacements.replace(t).is_none())
                 .collect();
             r
         }
@@ -154,21 +74,21 @@ fn strip_payloads(mut report: Report) -> Report {
 
 fn origin_of(url: &str) -> String {
     let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    match url[after_scheme..].find('/') {
-        Some(i) => url[..after_scheme + i].to_string(),
+    let rest = url.get(after_scheme..).unwrap_or_default();
+    match rest.find('/') {
+        Some(i) => url.get(..after_scheme + i).unwrap_or(url).to_string(),
         None => url.to_string(),
     }
 }
 
 /// Removes in-memory secret values from every string of the report.
 pub fn scrub_secrets(report: Report, secrets: &[String]) -> Report {
-    let mut replacements: Vec<(String, String)> = secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .flat_map(|s| forms(s))
-        .map(|f| (f, SECRET_MASK.to_string()))
-        .collect();
-    replacements.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+    let replacements = Replacer::new(
+        secrets
+            .iter()
+            .flat_map(|s| text_forms(s))
+            .map(|f| (f, WITHHELD.to_string())),
+    );
     rewrite(report, &replacements)
 }
 
@@ -191,8 +111,8 @@ pub fn redact(report: Report) -> Report {
 /// The masking rules of one report, reusable on other documents of the same run (the HAR export).
 #[derive(Debug, Clone)]
 pub struct Redactor {
-    /// (form of a value, label), longest form first.
-    replacements: Vec<(String, String)>,
+    /// Every form of every value, to its label.
+    replacements: Replacer,
 }
 
 impl Redactor {
@@ -227,11 +147,10 @@ impl Redactor {
                 add(&v, format!("[redacted:{n}]"), &mut labelled);
             }
         }
-        let mut replacements: Vec<(String, String)> = labelled
-            .iter()
-            .flat_map(|(value, label)| forms(value).into_iter().map(|f| (f, label.clone())))
-            .collect();
-        replacements.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+        let replacements =
+            Replacer::new(labelled.iter().flat_map(|(value, label)| {
+                text_forms(value).into_iter().map(|f| (f, label.clone()))
+            }));
         Redactor { replacements }
     }
 
@@ -242,7 +161,9 @@ impl Redactor {
 
     /// Masks one string.
     pub fn mask_str(&self, text: &str) -> String {
-        replace_all(text, &self.replacements).unwrap_or_else(|| text.to_string())
+        self.replacements
+            .replace(text)
+            .unwrap_or_else(|| text.to_string())
     }
 
     /// Masks the report.
@@ -275,18 +196,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn masks_every_marked_span() {
-        assert_eq!(
-            mask_marked("a=[[x]]&b=[[yy]]", "M"),
-            "a=[[M]]&b=[[M]]".to_string()
-        );
-        assert_eq!(mask_marked("p=[[hunter2", "M"), "p=[[M");
-        assert_eq!(mask_marked("plain", "M"), "plain");
-    }
-
-    #[test]
     fn forms_cover_url_encodings() {
-        let f = forms("Jane Doe@x");
+        let f = text_forms("Jane Doe@x");
         assert!(f.contains(&"Jane%20Doe%40x".to_string()));
         assert!(f.contains(&"Jane+Doe%40x".to_string()));
         assert!(f.contains(&"jane doe@x".to_string()));

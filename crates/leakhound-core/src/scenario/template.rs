@@ -120,7 +120,7 @@ impl ResolvedIdentity {
     }
 
     /// `(key, value)` of every password and secret: what the capture must replace with
-    /// [`crate::capture::record::secret_marker`] before anything is written.
+    /// [`crate::secret::marker`] before anything is written.
     pub fn secrets(&self) -> impl Iterator<Item = (&str, &str)> {
         self.iter()
             .filter(|(_, c)| c.kind.is_secret())
