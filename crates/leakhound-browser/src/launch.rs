@@ -9,6 +9,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{oneshot, watch};
@@ -72,6 +73,10 @@ pub struct Chromium {
     ws_url: String,
     pid: u32,
     exited: watch::Receiver<Option<String>>,
+    /// Set (under the lock) by the supervisor when it has reaped the browser: from then on its
+    /// PID, which was also its process group's id, may belong to an unrelated process, so it is
+    /// never signalled again.
+    reaped: Arc<Mutex<bool>>,
     profile: Option<tempfile::TempDir>,
 }
 
@@ -237,9 +242,11 @@ impl Chromium {
         let (ready_tx, ready_rx) = oneshot::channel::<Result<(u32, String), LaunchError>>();
         let (exit_tx, exit_rx) = watch::channel::<Option<String>>(None);
         let path = opts.chromium.clone();
+        let reaped = Arc::new(Mutex::new(false));
+        let reaped_by_supervisor = reaped.clone();
         std::thread::Builder::new()
             .name("chromium-supervisor".into())
-            .spawn(move || supervise(path, args, ready_tx, exit_tx))
+            .spawn(move || supervise(path, args, ready_tx, exit_tx, reaped_by_supervisor))
             .map_err(|source| LaunchError::Spawn {
                 path: opts.chromium.clone(),
                 source,
@@ -251,6 +258,7 @@ impl Chromium {
                 ws_url,
                 pid,
                 exited: exit_rx,
+                reaped,
                 profile: Some(profile),
             }),
             Ok(Ok(Err(e))) => Err(e),
@@ -301,13 +309,13 @@ impl Chromium {
     }
 
     fn kill(&self) {
-        let pid = self.pid as libc::pid_t;
-        if pid > 0 {
-            // SAFETY: signalling a process group we created; errors (already gone) are harmless.
-            unsafe {
-                libc::kill(-pid, libc::SIGKILL);
-                libc::kill(pid, libc::SIGKILL);
-            }
+        // Held while signalling, so the supervisor cannot reap (and free the PID) in between.
+        let reaped = self
+            .reaped
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !*reaped {
+            kill_group(self.pid);
         }
     }
 }
@@ -318,23 +326,51 @@ impl Drop for Chromium {
     }
 }
 
+/// SIGKILL to the process group `pid` leads (the browser and every helper it started), and to
+/// `pid` itself. Only called while `pid` is known not to have been reaped.
+fn kill_group(pid: u32) {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return;
+    };
+    if pid > 0 {
+        // SAFETY: plain syscalls on a process group we created and have not reaped; an error
+        // (ESRCH: already gone) is harmless.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+            libc::kill(pid, libc::SIGKILL);
+        }
+    }
+}
+
 fn supervise(
     path: PathBuf,
     args: Vec<String>,
     ready: oneshot::Sender<Result<(u32, String), LaunchError>>,
     exited: watch::Sender<Option<String>>,
+    reaped: Arc<Mutex<bool>>,
 ) {
     use std::os::unix::process::CommandExt;
     let mut cmd = Command::new(&path);
     cmd.args(&args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    // SAFETY: only async-signal-safe calls between fork and exec.
+        .stderr(Stdio::piped())
+        // Its own process group, so one signal reaches every helper process it starts.
+        .process_group(0);
+    let parent = std::process::id();
+    // SAFETY: only async-signal-safe calls (prctl, getppid) between fork and exec.
     unsafe {
-        cmd.pre_exec(|| {
-            libc::setpgid(0, 0);
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        cmd.pre_exec(move || {
+            // Killed with this thread's process if leakhound dies without cleaning up.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // leakhound died between fork and prctl: the death signal will never come.
+            if u32::try_from(libc::getppid()).ok() != Some(parent) {
+                return Err(std::io::Error::other(
+                    "leakhound exited while starting Chromium",
+                ));
+            }
             Ok(())
         });
     }
@@ -366,10 +402,28 @@ fn supervise(
             }
         }
     }
-    let status = child
-        .wait()
-        .map(|s| s.to_string())
-        .unwrap_or_else(|e| e.to_string());
+    // Wait for the browser to exit *without* reaping it (WNOWAIT): while it is a zombie its PID
+    // cannot be reused, so its leftover helpers can still be killed by process group safely.
+    let id: libc::id_t = pid;
+    // SAFETY: waitid on our own child with a zeroed siginfo it fills in.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        while libc::waitid(libc::P_PID, id, &mut info, libc::WEXITED | libc::WNOWAIT) == -1
+            && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+        {}
+    }
+    let status = {
+        let mut reaped = reaped
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        kill_group(pid);
+        let status = child
+            .wait()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|e| e.to_string());
+        *reaped = true;
+        status
+    };
     if let Some(tx) = ready.take() {
         let detail = if last_lines.is_empty() {
             Some(status.clone())
