@@ -17,6 +17,7 @@ use leakhound_core::scenario::template::{journey_info_resolved, render, resolve_
 use leakhound_core::scenario::ScenarioError;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuditError {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),

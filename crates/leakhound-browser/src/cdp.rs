@@ -20,6 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CdpError {
     #[error("cannot connect to the browser's DevTools endpoint {url}: {source}")]
     Connect {

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::{oneshot, watch};
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LaunchError {
     #[error("cannot create a temporary browser profile: {0}")]
     Profile(#[source] std::io::Error),

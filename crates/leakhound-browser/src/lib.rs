@@ -11,6 +11,8 @@
 //!
 //! The capture format, the scenario model and everything after capture live in `leakhound-core`.
 
+#![warn(unreachable_pub)]
+
 // The capture format and the scenario model, from the core crate, under the names the modules
 // here use for them.
 use leakhound_core::{capture, scenario};

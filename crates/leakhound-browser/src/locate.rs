@@ -21,6 +21,7 @@ const CANDIDATES: [&str; 8] = [
 ];
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LocateError {
     #[error("Chromium not found at {0} (given by {1}); check the path")]
     NotAt(PathBuf, String),

@@ -20,6 +20,7 @@ pub struct HostRule {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MapError {
     #[error("--map {0:?}: expected HOST=ADDR, e.g. www.hospital.test=127.0.0.1:8080")]
     Syntax(String),

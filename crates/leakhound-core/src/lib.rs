@@ -13,6 +13,8 @@
 //! leakhound-core` runs anywhere in seconds. Driving Chromium and recording into a capture is
 //! `leakhound-browser`'s job; the CLI and the glue are the `leakhound` crate.
 
+#![warn(unreachable_pub)]
+
 pub mod capture;
 pub mod classify;
 pub mod report;

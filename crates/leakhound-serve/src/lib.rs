@@ -25,6 +25,8 @@
 //! twice, and reflects the request's `Origin` with credentials allowed and answers CORS preflights,
 //! so trackers' cross-origin JSON posts are actually sent rather than blocked before they leave.
 
+#![warn(unreachable_pub)]
+
 mod builtin;
 mod log;
 mod site;
@@ -53,6 +55,7 @@ const MAX_BODY: usize = 64 * 1024 * 1024;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ServeError {
     #[error("cannot listen on {addr}: {source}")]
     Bind {

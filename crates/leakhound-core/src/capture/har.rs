@@ -19,6 +19,7 @@ use crate::capture::record::{
 };
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HarError {
     #[error("cannot read HAR {path}: {source}")]
     Io {

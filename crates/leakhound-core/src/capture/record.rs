@@ -19,6 +19,7 @@ pub const CAPTURE_FORMAT_NAME: &str = "leakhound-capture";
 /// One line of a capture file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Record {
     Header(CaptureHeader),
     /// A journey step began (written before its action runs).
@@ -84,6 +85,7 @@ pub struct JourneyInfo {
 /// What kind of personal value a canary is. Decides how it is normalised before hashing.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CanaryKind {
     Email,
     Name,

@@ -11,6 +11,7 @@ use super::record::Record;
 use crate::secret::SecretMask;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WriteError {
     #[error("cannot write capture file {path}: {source}")]
     Io {

@@ -17,6 +17,7 @@ use serde_json::Value;
 use super::party::registrable_domain;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum EntityError {
     #[error("cannot read entity list {path}: {source}")]
     Io {

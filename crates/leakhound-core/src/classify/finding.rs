@@ -11,6 +11,7 @@ use crate::classify::severity::{PageContext, Regime};
 /// The kind of user data that reached a third party.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DataKind {
     /// The path and/or query of a first-party page the user visited.
     UrlPath,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 /// What pass 1 takes from a request line.
 #[derive(Debug, Default, PartialEq)]
-pub struct RequestParts<'a> {
+pub(super) struct RequestParts<'a> {
     pub page_url: Cow<'a, str>,
     pub resource_type: Cow<'a, str>,
     pub url: Cow<'a, str>,
@@ -23,7 +23,7 @@ pub struct RequestParts<'a> {
 ///
 /// Stops at the first byte after the last of the three; a line whose JSON breaks before that
 /// point is an error.
-pub fn request_parts(line: &[u8]) -> Result<RequestParts<'_>, serde_json::Error> {
+pub(super) fn request_parts(line: &[u8]) -> Result<RequestParts<'_>, serde_json::Error> {
     let mut parts = RequestParts::default();
     let mut de = serde_json::Deserializer::from_slice(line);
     let mut seen = 0u8;

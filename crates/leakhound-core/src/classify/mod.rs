@@ -61,6 +61,7 @@ pub struct ClassifyOptions {
 }
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClassifyError {
     #[error(transparent)]
     Read(#[from] ReadError),

@@ -18,6 +18,7 @@ static BUNDLED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/signatures");
 
 /// Why a signature set could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignatureError {
     #[error("cannot read signatures {path}: {source}")]
     Io {

@@ -115,6 +115,7 @@ impl std::str::FromStr for Format {
 
 /// Writing a report failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReportError {
     #[error("cannot write {path}: {source}")]
     Io {

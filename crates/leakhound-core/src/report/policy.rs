@@ -20,6 +20,7 @@ pub const POLICY_VERSION: u32 = 1;
 
 /// A policy file could not be used.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PolicyError {
     #[error("cannot read policy file {path}: {source}")]
     Io {

@@ -47,6 +47,7 @@ impl fmt::Display for Diagnostic {
 
 /// Why a scenario could not be loaded or prepared for a run.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ScenarioError {
     #[error("{file}: cannot read the scenario file: {source}")]
     Read {
@@ -102,7 +103,7 @@ pub(crate) struct Problem {
 }
 
 impl Problem {
-    pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(pointer: impl Into<String>, message: impl Into<String>) -> Self {
         Problem {
             pointer: pointer.into(),
             at_key: false,
@@ -111,12 +112,12 @@ impl Problem {
         }
     }
 
-    pub fn at_key(mut self) -> Self {
+    pub(crate) fn at_key(mut self) -> Self {
         self.at_key = true;
         self
     }
 
-    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }

@@ -35,6 +35,7 @@ use super::model::IdentityValue;
 use super::ScenarioError;
 
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum IdentityError {
     #[error("cannot read identity file {path}: {source}")]
     Io {

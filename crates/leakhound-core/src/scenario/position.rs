@@ -43,7 +43,7 @@ pub(crate) struct PositionIndex {
 const MAX_DEPTH: usize = 256;
 
 impl PositionIndex {
-    pub fn build(text: &str) -> Result<PositionIndex, ScanError> {
+    pub(super) fn build(text: &str) -> Result<PositionIndex, ScanError> {
         let mut scanner = Scanner {
             text,
             offset: 0,
@@ -57,7 +57,7 @@ impl PositionIndex {
 
     /// Where the value at `pointer` starts, or its key when `at_key` and it is an object member.
     /// Falls back to the nearest enclosing value that is indexed, and finally to 1:1.
-    pub fn locate(&self, pointer: &str, at_key: bool) -> Pos {
+    pub(super) fn locate(&self, pointer: &str, at_key: bool) -> Pos {
         let mut p = pointer;
         loop {
             if let Some(e) = self.entries.get(p) {

@@ -23,6 +23,7 @@ pub enum Segment<'a> {
 
 /// A template that cannot be parsed or rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum TemplateError {
     #[error("`{{{{` is not closed by `}}}}`")]
     Unclosed,
