@@ -157,7 +157,7 @@ pub fn normalise_phone(s: &str) -> Option<PhoneForms> {
     } else if digits.len() == 10 {
         (format!("1{digits}"), Some(digits.clone()))
     } else if digits.len() == 11 && digits.starts_with('1') {
-        (digits.clone(), Some(digits[1..].to_string()))
+        (digits.clone(), digits.strip_prefix('1').map(str::to_string))
     } else {
         (digits.trim_start_matches('0').to_string(), None)
     };
@@ -175,7 +175,12 @@ pub fn parse_date(s: &str) -> Option<(u32, u32, u32)> {
     let parts: Vec<&str> = s.split(['-', '/', '.']).collect();
     let num = |p: &str| p.parse::<u32>().ok();
     let (y, m, d) = match parts.as_slice() {
-        [one] if one.len() == 8 => (num(&one[..4])?, num(&one[4..6])?, num(&one[6..])?),
+        // `get`, not slicing: an 8-byte value may hold multi-byte characters.
+        [one] if one.len() == 8 => (
+            num(one.get(..4)?)?,
+            num(one.get(4..6)?)?,
+            num(one.get(6..)?)?,
+        ),
         [a, b, c] if a.len() == 4 => (num(a)?, num(b)?, num(c)?),
         [a, b, c] if c.len() == 4 && s.contains('.') => (num(c)?, num(b)?, num(a)?),
         [a, b, c] if c.len() == 4 => (num(c)?, num(a)?, num(b)?),
@@ -446,7 +451,7 @@ pub fn text_variants(value: &str, truncated: bool) -> Vec<Variant> {
         let chars: Vec<char> = raw.chars().collect();
         for cut in 1..=2 {
             if chars.len() > cut + MIN_PLAIN_LEN + 1 {
-                let head: String = chars[..chars.len() - cut].iter().collect();
+                let head: String = chars.iter().take(chars.len() - cut).collect();
                 out.push(Variant::labelled(head, &format!("truncated(-{cut})")));
             }
         }
@@ -589,5 +594,13 @@ mod tests {
         assert!(has(&vs, "chest pa").is_some());
         assert!(text_variants("flu", true).is_empty());
         assert_eq!(text_variants("cough", true).len(), 1);
+    }
+
+    #[test]
+    fn dates_with_multi_byte_characters_are_not_dates_and_do_not_panic() {
+        assert_eq!(parse_date("19é80101"), None);
+        assert_eq!(parse_date("ééé1"), None);
+        assert_eq!(parse_date("２０２４0101"), None);
+        assert_eq!(parse_date("19800101"), Some((1980, 1, 1)));
     }
 }
