@@ -448,6 +448,7 @@ pub fn spawn(
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let recorder = Recorder {
         cdp,
+        forward_client: None,
         config,
         shared: shared.clone(),
         writer,
@@ -505,6 +506,10 @@ pub async fn attach_browser(cdp: &Cdp) -> Result<(), crate::cdp::CdpError> {
 
 struct Recorder {
     cdp: Cdp,
+    /// The client that forwards offline requests to local servers, built on first use and then
+    /// shared by every forwarded request of this run (one connection pool). Per recorder, not
+    /// global: a pool must not outlive the runtime its connections were made on.
+    forward_client: Option<reqwest::Client>,
     config: RecorderConfig,
     shared: Arc<Shared>,
     writer: CaptureWriter,
@@ -685,6 +690,21 @@ fn empty_gif() -> &'static str {
 }
 
 impl Recorder {
+    /// See [`Recorder::forward_client`]'s field.
+    fn forward_client(&mut self) -> Result<&reqwest::Client, String> {
+        if self.forward_client.is_none() {
+            let client = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| format!("cannot build the forwarding HTTP client: {e}"))?;
+            self.forward_client = Some(client);
+        }
+        self.forward_client
+            .as_ref()
+            .ok_or_else(|| "no forwarding client".to_string())
+    }
+
     async fn run(
         mut self,
         mut events: mpsc::UnboundedReceiver<CdpEvent>,
@@ -1621,8 +1641,14 @@ impl Recorder {
             Disposition::Forward(addr) => {
                 let cdp = self.cdp.clone();
                 let session = s.map(str::to_string);
+                let client = self.forward_client().cloned();
                 tokio::spawn(async move {
-                    let reply = forward(addr, &url_text, &method, &headers, body).await;
+                    let reply = match client {
+                        Ok(client) => {
+                            forward(&client, addr, &url_text, &method, &headers, body).await
+                        }
+                        Err(e) => Err(e),
+                    };
                     let params = match reply {
                         Ok((status, headers, body)) => json!({
                             "requestId": fetch_id,
@@ -1818,6 +1844,7 @@ impl Recorder {
 
 /// Forwards a request for a mapped https host to its local server over plain HTTP.
 async fn forward(
+    client: &reqwest::Client,
     addr: std::net::SocketAddr,
     url_text: &str,
     method: &str,
@@ -1830,11 +1857,6 @@ async fn forward(
         target.push('?');
         target.push_str(q);
     }
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())?;
     let method = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
     let mut builder = client.request(method, &target);
     for h in headers {
