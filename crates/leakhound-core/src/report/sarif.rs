@@ -255,7 +255,8 @@ pub fn to_sarif(report: &Report, scenario_text: Option<&str>) -> Value {
                 "semanticVersion": report.tool_version,
                 "rules": rules(),
             } },
-            "automationDetails": { "id": format!("leakhound/{}/", report.journey.name) },
+            // No `automationDetails.id`: GitHub's upload step sets the run's category (its
+            // `category` input) and a pre-set id would override it.
             "invocations": [invocation],
             "results": results,
             "properties": {
