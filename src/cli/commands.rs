@@ -250,14 +250,18 @@ fn analyze(args: AnalyzeArgs) -> Result<i32> {
         };
         let identity = IdentityFile::load(identity_path)?;
         opts.classify.secrets = identity.secrets();
-        // Streamed entry by entry: no intermediate capture file, memory flat.
-        let (summary, analysis) =
-            leakhound::classify::analyze_har(&args.file, &identity, &opts.classify)?;
         // Reports point at the file the user gave (SARIF results locate the HAR, not a
         // scenario that does not exist).
         let mut meta = ReportMeta::now(Some(args.file.display().to_string()));
         meta.secret_values = opts.classify.secrets.values().cloned().collect();
-        let built = report::build_report(&summary, analysis, opts.policy.as_ref(), meta);
+        // Streamed entry by entry, each finding decided and written to disk as it is made: no
+        // intermediate capture file, memory flat whatever the HAR's size.
+        let mut builder = report::ReportBuilder::new(opts.policy.as_ref(), &meta.secret_values)?;
+        let (summary, analysis) =
+            leakhound::classify::analyze_har_with(&args.file, &identity, &opts.classify, |f| {
+                builder.push(f)
+            })?;
+        let built = builder.finish(&summary, analysis, meta)?;
         let written = report::write_all(&built, &out_dir, &opts.formats, opts.redact)?;
         if !args.output.quiet {
             report::terminal::print_summary(&built, &written)?;

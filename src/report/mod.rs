@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use crate::capture::record::Record;
 
 pub use diff::{diff, ReportDiff};
-pub use model::{build_report, Report, ReportMeta, VerdictStatus};
+pub use model::{build_report, Report, ReportBuilder, ReportMeta, VerdictStatus};
 pub use policy::{Decision, Policy, PolicyError};
 
 /// No finding violates the policy and the run completed.
@@ -123,6 +123,8 @@ pub enum ReportError {
     NoCapture,
     #[error("HAR export failed: {0}")]
     Har(String),
+    #[error(transparent)]
+    Spill(#[from] crate::classify::spill::SpillError),
     #[error("invalid capture {path}:{line}: {message}")]
     BadCapture {
         path: PathBuf,
@@ -177,6 +179,20 @@ pub fn write_all(
         path: out_dir.to_path_buf(),
         source,
     })?;
+    // Findings on disk are streamed into the JSON report; the other outputs, and redaction,
+    // read them all.
+    let loaded;
+    let report = if report.spilled.is_some()
+        && (redact
+            || formats
+                .iter()
+                .any(|f| !matches!(f, Format::Json | Format::Har)))
+    {
+        loaded = report.with_findings()?;
+        &loaded
+    } else {
+        report
+    };
     // The redactor is built from the unredacted report: the redacted one no longer holds the values.
     let redactor = redact.then(|| redact::Redactor::new(report));
     let redacted;

@@ -12,7 +12,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::classify::finding::DataKind;
+use crate::classify::finding::{DataKind, Finding};
 
 use super::model::Report;
 
@@ -115,6 +115,7 @@ fn rewrite(report: Report, replacements: &[(String, String)]) -> Report {
         return report;
     }
     let typed_values = report.typed_values.clone();
+    let spilled = report.spilled.clone();
     let fallback = report.clone();
     let rewritten = serde_json::to_value(&report).and_then(|mut v| {
         walk(&mut v, replacements);
@@ -122,6 +123,7 @@ fn rewrite(report: Report, replacements: &[(String, String)]) -> Report {
     });
     match rewritten {
         Ok(mut r) => {
+            r.spilled = spilled;
             r.typed_values = typed_values
                 .into_iter()
                 .filter_map(|t| match replace_all(&t, replacements) {
@@ -162,14 +164,75 @@ fn origin_of(url: &str) -> String {
 
 /// Removes in-memory secret values from every string of the report.
 pub fn scrub_secrets(report: Report, secrets: &[String]) -> Report {
-    let mut replacements: Vec<(String, String)> = secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .flat_map(|s| forms(s))
-        .map(|f| (f, SECRET_MASK.to_string()))
-        .collect();
-    replacements.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
-    rewrite(report, &replacements)
+    rewrite(report, &Scrubber::new(secrets).replacements)
+}
+
+/// [`scrub_secrets`] one finding at a time, for findings that never sit in a report in memory
+/// (see [`crate::classify::spill`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Scrubber {
+    /// (form of a secret, mask), longest form first.
+    replacements: Vec<(String, String)>,
+    /// The forms as they appear inside JSON strings.
+    needles: Vec<Vec<u8>>,
+}
+
+impl Scrubber {
+    pub(crate) fn new(secrets: &[String]) -> Scrubber {
+        let mut replacements: Vec<(String, String)> = secrets
+            .iter()
+            .filter(|s| !s.is_empty())
+            .flat_map(|s| forms(s))
+            .map(|f| (f, SECRET_MASK.to_string()))
+            .collect();
+        replacements.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+        let needles = replacements
+            .iter()
+            .filter(|(f, _)| !f.is_empty())
+            .map(|(f, _)| {
+                let quoted = serde_json::to_string(f).unwrap_or_default();
+                let inner = quoted
+                    .strip_prefix('"')
+                    .and_then(|q| q.strip_suffix('"'))
+                    .unwrap_or(&quoted);
+                inner.as_bytes().to_vec()
+            })
+            .collect();
+        Scrubber {
+            replacements,
+            needles,
+        }
+    }
+
+    /// Whether a JSON text may hold a secret in one of its strings (escaping is per character,
+    /// so a string holding a form holds its escaped text).
+    pub(crate) fn may_hold_secret(&self, json: &[u8]) -> bool {
+        self.needles
+            .iter()
+            .any(|n| memchr::memmem::find(json, n).is_some())
+    }
+
+    /// The finding with every form of every secret masked in all its strings.
+    pub(crate) fn scrub_finding(&self, finding: Finding) -> Finding {
+        let rewritten = serde_json::to_value(&finding).and_then(|mut v| {
+            walk(&mut v, &self.replacements);
+            serde_json::from_value::<Finding>(v)
+        });
+        match rewritten {
+            Ok(f) => f,
+            Err(e) => {
+                // Cannot happen with the finding's types; if it ever does, drop what could
+                // carry a value.
+                tracing::error!("cannot rewrite finding strings ({e}); dropping evidence and URL");
+                Finding {
+                    value: None,
+                    evidence: None,
+                    request_url: origin_of(&finding.request_url),
+                    ..finding
+                }
+            }
+        }
+    }
 }
 
 /// Kinds whose marked evidence is the user's own value (not site content).
