@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use leakhound_browser::driver::RenderedText;
 use leakhound_browser::journey::{run_journey, Progress, RunError, RunOptions};
 use leakhound_core::classify::{
-    analyze_capture, analyze_har, ClassifyError, ClassifyOptions, IdentityFile,
+    analyze_capture, analyze_har_with, ClassifyError, ClassifyOptions, IdentityFile,
 };
 use leakhound_core::report::{
-    build_report, exit_code, write_all, Format, Policy, Report, ReportError, ReportMeta,
+    build_report, exit_code, write_all, Format, Policy, Report, ReportBuilder, ReportError,
+    ReportMeta,
 };
 use leakhound_core::scenario::model::Scenario;
 use leakhound_core::scenario::template::{journey_info_resolved, render, resolve_identity};
@@ -132,10 +133,13 @@ pub fn report_har(
 ) -> Result<Audit, AuditError> {
     let mut classify = report.classify.clone();
     classify.secrets.extend(identity.secrets()?);
-    let (summary, analysis) = analyze_har(har, identity, &classify)?;
     let mut meta = ReportMeta::now(Some(har.display().to_string()));
     meta.secret_values = classify.secrets.values().cloned().collect();
-    let built = build_report(&summary, analysis, report.policy.as_ref(), meta);
+    // Each finding is decided and written to disk as it is made: memory stays flat whatever the
+    // HAR's size (the JSON report streams the findings back).
+    let mut builder = ReportBuilder::new(report.policy.as_ref(), &meta.secret_values)?;
+    let (summary, analysis) = analyze_har_with(har, identity, &classify, |f| builder.push(f))?;
+    let built = builder.finish(&summary, analysis, meta)?;
     let written = write_all(&built, out_dir, &report.formats, report.redact)?;
     let code = exit_code(&built);
     Ok(Audit {

@@ -669,3 +669,52 @@ fn har_export_reads_the_capture_and_honours_redact() {
     no_capture.run.capture_file = None;
     assert!(report::write_all(&no_capture, dir.path(), &[Format::Har], false).is_err());
 }
+
+/// A report built one finding at a time with the findings on disk (`ReportBuilder`, what
+/// `analyze FILE.har` does) is the report `build_report` makes: the same JSON text byte for
+/// byte, the same value once its findings are loaded, the same summary, with and without a
+/// policy, secrets scrubbed.
+#[test]
+fn spilled_report_is_the_same_report() {
+    for policy in [None, Some(policy())] {
+        for complete in [true, false] {
+            let summary = fixture::summary(complete, None);
+            let in_memory = build_report(&summary, fixture::analysis(), policy.as_ref(), meta());
+            let mut builder =
+                report::ReportBuilder::new(policy.as_ref(), &meta().secret_values).unwrap();
+            let mut analysis = fixture::analysis();
+            for f in std::mem::take(&mut analysis.findings) {
+                builder.push(f);
+            }
+            let spilled = builder.finish(&summary, analysis, meta()).unwrap();
+            assert!(spilled.findings.is_empty(), "findings stay on disk");
+            assert_eq!(exit_code(&spilled), exit_code(&in_memory));
+            let dir = tempfile::tempdir().unwrap();
+            let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+            report::write_all(&in_memory, &a, &[Format::Json], false).unwrap();
+            report::write_all(&spilled, &b, &[Format::Json], false).unwrap();
+            let (ja, jb) = (
+                std::fs::read_to_string(a.join("report.json")).unwrap(),
+                std::fs::read_to_string(b.join("report.json")).unwrap(),
+            );
+            assert!(!jb.contains(fixture::PASSWORD));
+            assert_eq!(ja, jb, "policy {:?}, complete {complete}", policy.is_some());
+            assert_eq!(spilled.with_findings().unwrap(), in_memory);
+            assert_eq!(
+                terminal::render_summary(&spilled, &[]),
+                terminal::render_summary(&in_memory, &[])
+            );
+            // Every format, redacted or not, from the findings loaded back.
+            for redact in [false, true] {
+                let (c, d) = (dir.path().join("c"), dir.path().join("d"));
+                let formats = [Format::Json, Format::Sarif, Format::Junit, Format::Html];
+                report::write_all(&in_memory, &c, &formats, redact).unwrap();
+                report::write_all(&spilled, &d, &formats, redact).unwrap();
+                for f in formats {
+                    let read = |dir: &Path| std::fs::read(dir.join(f.file_name())).unwrap();
+                    assert!(read(&c) == read(&d), "{f:?} redact {redact}");
+                }
+            }
+        }
+    }
+}

@@ -5,18 +5,21 @@
 //! Chrome's extensions (`_resourceType`, `_initiator`, `_webSocketMessages`) are read when present and
 //! written on export, so a capture keeps its initiator stacks and WebSocket frames across the trip.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::capture::record::{
     Body, BodyEncoding, CaptureHeader, EndRecord, Fate, Header, Initiator, JourneyInfo, Record,
     RequestRecord, ResponseInfo, RunStatus, StackFrame, StepRecord, TargetKind, WebSocketRecord,
     WsFrameRecord, CAPTURE_FORMAT_NAME, CAPTURE_FORMAT_VERSION,
 };
+use crate::classify::view::{BodyView, HeaderView, IgnoredString, InitiatorView, RequestView};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -180,8 +183,12 @@ where
     D: serde::Deserializer<'de>,
 {
     let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
-    let text = raw.get();
-    Ok(if text.starts_with('"') {
+    Ok(initiator_from_text(raw.get()))
+}
+
+/// The text of an `_initiator` (see [`lenient_initiator`]).
+fn initiator_from_text(text: &str) -> Option<HarInitiator> {
+    if text.starts_with('"') {
         serde_json::from_str::<String>(text)
             .ok()
             .filter(|url| !url.is_empty())
@@ -194,7 +201,7 @@ where
         serde_json::from_str(text).ok()
     } else {
         None
-    })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -1206,16 +1213,23 @@ pub fn har_head(path: &Path) -> Result<(HarHead, HarEnd), HarError> {
     let end = stream_har(path, |part| {
         match part {
             HarPart::Entry(bytes) => {
-                let e =
-                    parse_part::<LightEntry<'_>>(path, bytes, &format!("log.entries[{index}]"))?;
+                let e = parse_part::<LightEntry<'_>>(
+                    path,
+                    bytes,
+                    format_args!("log.entries[{index}]"),
+                )?;
                 index += 1;
                 head.observe_light(&e);
             }
-            HarPart::Meta("pages", bytes) => head.pages = parse_part(path, bytes, "log.pages")?,
-            HarPart::Meta("creator", bytes) => {
-                head.creator = parse_part(path, bytes, "log.creator")?
+            HarPart::Meta("pages", bytes) => {
+                head.pages = parse_part(path, bytes, format_args!("log.pages"))?
             }
-            HarPart::Meta(_, bytes) => head.browser = parse_part(path, bytes, "log.browser").ok(),
+            HarPart::Meta("creator", bytes) => {
+                head.creator = parse_part(path, bytes, format_args!("log.creator"))?
+            }
+            HarPart::Meta(_, bytes) => {
+                head.browser = parse_part(path, bytes, format_args!("log.browser")).ok()
+            }
         }
         Ok(())
     })?;
@@ -1227,7 +1241,7 @@ pub fn for_each_entry(path: &Path, mut f: impl FnMut(&Entry)) -> Result<HarEnd, 
     let mut index = 0usize;
     stream_har(path, |part| {
         if let HarPart::Entry(bytes) = part {
-            let e = parse_part::<Entry>(path, bytes, &format!("log.entries[{index}]"))?;
+            let e = parse_part::<Entry>(path, bytes, format_args!("log.entries[{index}]"))?;
             index += 1;
             f(&e);
         }
@@ -1235,11 +1249,371 @@ pub fn for_each_entry(path: &Path, mut f: impl FnMut(&Entry)) -> Result<HarEnd, 
     })
 }
 
+/// Calls `f` with the text of every entry of the HAR and its index, in file order (see
+/// [`stream_har`]); parse it with [`parse_entry_view`].
+pub fn for_each_entry_text(
+    path: &Path,
+    mut f: impl FnMut(usize, &[u8]) -> Result<(), HarError>,
+) -> Result<HarEnd, HarError> {
+    let mut index = 0usize;
+    stream_har(path, |part| {
+        if let HarPart::Entry(bytes) = part {
+            f(index, bytes)?;
+            index += 1;
+        }
+        Ok(())
+    })
+}
+
+/// Parses one entry's text (see [`for_each_entry_text`]) whole.
+pub fn parse_entry(path: &Path, bytes: &[u8], index: usize) -> Result<Entry, HarError> {
+    parse_part::<Entry>(path, bytes, format_args!("log.entries[{index}]"))
+}
+
+/// Parses one entry's text (see [`for_each_entry_text`]) borrowed. An entry [`Entry`] would
+/// reject is rejected too, with the same message naming the field.
+pub fn parse_entry_view<'a>(
+    path: &Path,
+    bytes: &'a [u8],
+    index: usize,
+) -> Result<EntryView<'a>, HarError> {
+    parse_part::<EntryView<'a>>(path, bytes, format_args!("log.entries[{index}]"))
+}
+
+/// A HAR name/value pair (header, cookie, form parameter), borrowed.
+#[derive(Deserialize, Default)]
+struct NameValueView<'a> {
+    #[serde(default, borrow)]
+    name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    value: Cow<'a, str>,
+}
+
+/// A HAR entry as the classifier's second pass reads it: strings borrowed from the entry's
+/// text, the initiator and leakhound's own fields kept as text until needed, everything else
+/// checked for type (exactly as [`Entry`] checks it) and dropped. See
+/// [`EntryConverter::request_view`].
+#[derive(Deserialize)]
+pub struct EntryView<'a> {
+    #[serde(default, borrow)]
+    pageref: Option<Cow<'a, str>>,
+    #[serde(default, rename = "startedDateTime", borrow)]
+    started: Cow<'a, str>,
+    #[serde(default, rename = "time")]
+    _time: f64,
+    #[serde(default, borrow)]
+    request: HarRequestView<'a>,
+    #[serde(default, borrow)]
+    response: HarResponseView<'a>,
+    #[serde(default, rename = "cache")]
+    _cache: serde_json::Map<String, serde_json::Value>,
+    #[serde(default, rename = "timings")]
+    _timings: Timings,
+    #[serde(default, rename = "serverIPAddress")]
+    _server_ip_address: Option<IgnoredString>,
+    #[serde(default, rename = "_resourceType", borrow)]
+    resource_type: Option<&'a RawValue>,
+    #[serde(default, rename = "_initiator", borrow)]
+    initiator: Option<&'a RawValue>,
+    #[serde(default, rename = "_webSocketMessages", borrow)]
+    web_socket_messages: Option<&'a RawValue>,
+    #[serde(default, rename = "_error", borrow)]
+    error: Option<&'a RawValue>,
+    #[serde(default, rename = "_leakhound", borrow)]
+    leakhound: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct HarRequestView<'a> {
+    #[serde(default, borrow)]
+    method: Cow<'a, str>,
+    #[serde(default, borrow)]
+    url: Cow<'a, str>,
+    #[serde(default, rename = "httpVersion")]
+    _http_version: IgnoredString,
+    #[serde(default, borrow)]
+    cookies: Vec<NameValueView<'a>>,
+    #[serde(default, borrow)]
+    headers: Vec<NameValueView<'a>>,
+    #[serde(default, borrow)]
+    post_data: Option<PostDataView<'a>>,
+    #[serde(default, rename = "headersSize")]
+    _headers_size: i64,
+    #[serde(default, rename = "bodySize")]
+    _body_size: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostDataView<'a> {
+    #[serde(default, rename = "mimeType")]
+    _mime_type: IgnoredString,
+    #[serde(default, borrow)]
+    text: Cow<'a, str>,
+    #[serde(default, borrow)]
+    params: Vec<NameValueView<'a>>,
+    #[serde(default, rename = "_encoding", borrow)]
+    encoding: Option<&'a RawValue>,
+    #[serde(default, rename = "encoding", borrow)]
+    std_encoding: Option<&'a RawValue>,
+}
+
+impl PostDataView<'_> {
+    fn is_base64(&self) -> bool {
+        [self.encoding, self.std_encoding]
+            .iter()
+            .flatten()
+            .any(|raw| {
+                serde_json::from_str::<Cow<'_, str>>(raw.get())
+                    .is_ok_and(|e| e.eq_ignore_ascii_case("base64"))
+            })
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct HarResponseView<'a> {
+    #[serde(default)]
+    status: i64,
+    #[serde(default, rename = "statusText")]
+    _status_text: IgnoredString,
+    #[serde(default, rename = "httpVersion")]
+    _http_version: IgnoredString,
+    #[serde(default, borrow)]
+    headers: Vec<NameValueView<'a>>,
+    #[serde(default, borrow)]
+    content: HarContentView<'a>,
+    #[serde(default, rename = "redirectURL")]
+    _redirect_url: IgnoredString,
+    #[serde(default, rename = "headersSize")]
+    _headers_size: i64,
+    #[serde(default, rename = "bodySize")]
+    _body_size: i64,
+}
+
+#[derive(Deserialize, Default)]
+struct HarContentView<'a> {
+    #[serde(default, rename = "size")]
+    _size: i64,
+    #[serde(default, rename = "mimeType", borrow)]
+    mime_type: Cow<'a, str>,
+}
+
+/// leakhound's own `_leakhound` field, borrowed.
+#[derive(Deserialize)]
+struct LeakhoundExtraView<'a> {
+    #[serde(default, borrow)]
+    id: Cow<'a, str>,
+    #[serde(default)]
+    step: usize,
+    #[serde(default, borrow)]
+    page_url: Cow<'a, str>,
+    #[serde(default)]
+    fate: Fate,
+}
+
+/// An `_initiator`'s text as a capture initiator (stack frames 1-based, async boundaries named),
+/// read as leniently as [`Entry`] reads it: an unreadable one is no initiator.
+pub fn initiator_of_raw(raw: &RawValue) -> Initiator {
+    let har = initiator_from_text(raw.get());
+    initiator_from(har.as_ref())
+}
+
+/// What the second pass does with one entry (see [`EntryConverter::request_view`]).
+pub enum EntryKind {
+    /// A request: take its view.
+    Request,
+    /// A WebSocket and its frames: parse the entry whole ([`Entry`]) and
+    /// [`EntryConverter::convert`] it.
+    WebSocket,
+}
+
+impl EntryView<'_> {
+    fn raw_resource_type(&self) -> Option<Cow<'_, str>> {
+        self.resource_type
+            .and_then(|r| serde_json::from_str::<Cow<'_, str>>(r.get()).ok())
+    }
+
+    fn leakhound_extra(&self) -> Option<LeakhoundExtraView<'_>> {
+        self.leakhound
+            .and_then(|r| serde_json::from_str::<LeakhoundExtraView<'_>>(r.get()).ok())
+    }
+
+    /// Whether the entry is a request, or a WebSocket (which [`Entry`] converts).
+    pub fn kind(&self) -> EntryKind {
+        let rtype = resource_type_of(
+            self.raw_resource_type().as_deref(),
+            &self.response.content.mime_type,
+        );
+        let has_frames = self.web_socket_messages.is_some_and(|raw| {
+            // As `lenient_list` reads it: a non-empty list of messages.
+            serde_json::from_str::<Vec<serde::de::IgnoredAny>>(raw.get())
+                .is_ok_and(|l| !l.is_empty())
+        });
+        if rtype == "WebSocket" || has_frames {
+            EntryKind::WebSocket
+        } else {
+            EntryKind::Request
+        }
+    }
+}
+
+impl EntryConverter {
+    /// The request of one entry as the classifier reads it, borrowed from the entry wherever
+    /// its text allows: the same request [`EntryConverter::convert`] makes, without building
+    /// an owned record (call it instead of `convert` for [`EntryKind::Request`] entries).
+    pub fn request_view<'v>(&'v mut self, e: &'v EntryView<'_>) -> RequestView<'v> {
+        let step = e
+            .pageref
+            .as_deref()
+            .and_then(|p| self.page_index.get(p).copied())
+            .unwrap_or(0);
+        let rtype = resource_type_of(
+            e.raw_resource_type().as_deref(),
+            &e.response.content.mime_type,
+        );
+        if rtype == "Document"
+            && e.initiator
+                .and_then(|raw| initiator_from_text(raw.get()))
+                .is_none_or(|i| i.kind != "script")
+        {
+            self.page_url = e.request.url.to_string();
+        }
+        let time_ms = self.ms(&e.started);
+        self.requests += 1;
+        self.last_ms = self.last_ms.max(time_ms);
+        let n = self.n;
+        self.n += 1;
+        let this: &'v EntryConverter = self;
+        let extra = e.leakhound_extra();
+        let id = match &extra {
+            Some(x) => Cow::Owned(x.id.to_string()),
+            None => Cow::Owned(format!("h{n}")),
+        };
+        let mut r = RequestView::new(id, Cow::Borrowed(e.request.url.as_ref()));
+        r.time_ms = time_ms;
+        r.step = extra.as_ref().map_or(step, |x| x.step);
+        r.page_url = match &extra {
+            Some(x) => Cow::Owned(x.page_url.to_string()),
+            None => Cow::Borrowed(this.page_url.as_str()),
+        };
+        r.method = Cow::Borrowed(e.request.method.as_ref());
+        r.headers = e
+            .request
+            .headers
+            .iter()
+            .map(|h| HeaderView {
+                name: Cow::Borrowed(h.name.as_ref()),
+                value: Cow::Borrowed(h.value.as_ref()),
+            })
+            .collect();
+        if !e.request.cookies.is_empty()
+            && !r
+                .headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("cookie"))
+        {
+            r.headers.push(HeaderView {
+                name: Cow::Borrowed("Cookie"),
+                value: Cow::Owned(
+                    e.request
+                        .cookies
+                        .iter()
+                        .map(|c| format!("{}={}", c.name, c.value))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            });
+        }
+        r.body = e.request.post_data.as_ref().map(body_view);
+        r.initiator = e
+            .initiator
+            .map_or(InitiatorView::Missing, InitiatorView::Har);
+        r.fate = Cow::Owned(if let Some(x) = &extra {
+            x.fate.clone()
+        } else if let Some(err) = e
+            .error
+            .and_then(|raw| serde_json::from_str::<String>(raw.get()).ok())
+        {
+            Fate::Failed { reason: err }
+        } else if e.response.status > 0 {
+            Fate::Delivered
+        } else {
+            Fate::Initiated
+        });
+        r
+    }
+}
+
+/// The response headers of an entry, for [`ResponseRef::Headers`]; `None` when no response came
+/// (status 0), as [`EntryConverter::convert`] has it.
+pub fn response_headers<'v>(e: &'v EntryView<'_>) -> Option<Vec<HeaderView<'v>>> {
+    (e.response.status > 0).then(|| {
+        e.response
+            .headers
+            .iter()
+            .map(|h| HeaderView {
+                name: Cow::Borrowed(h.name.as_ref()),
+                value: Cow::Borrowed(h.value.as_ref()),
+            })
+            .collect()
+    })
+}
+
+/// A `postData` as a body view: base64 decoded first (the bytes inside may be URL-encoded,
+/// gzip, JSON), form parameters joined when there is no text.
+fn body_view<'v>(p: &'v PostDataView<'_>) -> BodyView<'v> {
+    let owned = |bytes: Vec<u8>| BodyView {
+        encoding: BodyEncoding::Base64,
+        data: Cow::Borrowed(""),
+        size: bytes.len(),
+        truncated: false,
+        decoded: Some(Cow::Owned(bytes)),
+    };
+    if p.is_base64() {
+        use base64::Engine as _;
+        let cleaned: Vec<u8> = p
+            .text
+            .bytes()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(&cleaned)
+            .unwrap_or_else(|_| p.text.as_bytes().to_vec());
+        owned(raw)
+    } else if p.text.is_empty() && !p.params.is_empty() {
+        let text = p
+            .params
+            .iter()
+            .map(|nv| format!("{}={}", nv.name, nv.value))
+            .collect::<Vec<_>>()
+            .join("&");
+        owned(text.into_bytes())
+    } else {
+        BodyView {
+            encoding: BodyEncoding::Utf8,
+            data: Cow::Borrowed(p.text.as_ref()),
+            size: p.text.len(),
+            truncated: false,
+            decoded: None,
+        }
+    }
+}
+
 fn parse_part<'de, T: Deserialize<'de>>(
     path: &Path,
     bytes: &'de [u8],
-    at: &str,
+    at: std::fmt::Arguments<'_>,
 ) -> Result<T, HarError> {
+    // UTF-8 checked once, not string by string; the path of a bad field is only tracked (which
+    // costs) to word the error.
+    if let Some(v) = std::str::from_utf8(bytes)
+        .ok()
+        .and_then(|text| serde_json::from_str(text).ok())
+    {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| HarError::Invalid {
         path: path.to_path_buf(),

@@ -564,6 +564,89 @@ fn patterns_are_found_without_canaries() {
     assert!(a.groups.iter().all(|g| !g.confidence.is_canary()));
 }
 
+/// A date of birth is a pattern finding only in a parameter whose signature says it carries one
+/// (Segment's `traits.birthday`); the same date elsewhere, and ids where no signature names a
+/// member id, are not.
+#[test]
+fn dates_of_birth_only_where_the_signature_names_them() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "an undeclared birthday in a Segment identify call",
+        "requests": [
+            {"url": "https://api.segment.io/v1/identify", "method": "POST", "step": 10,
+             "body_json": {"traits": {"birthday": "1990-04-12", "plan": "1990-04-12",
+                                      "member": "W123456789"},
+                           "context": {"page": {"path": "/1990-04-12"}}}}
+        ]
+    }))
+    .unwrap();
+    let opts = ClassifyOptions {
+        signatures: Signatures::bundled().unwrap(),
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let got: Vec<(String, String, Option<String>)> = a
+        .findings
+        .iter()
+        .filter(|f| !f.confidence.is_canary())
+        .map(|f| {
+            (
+                f.canary.clone(),
+                f.channel.clone(),
+                f.parameter_meaning.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![(
+            "pattern:date_of_birth:1990-04-12".into(),
+            "body:json:traits.birthday".into(),
+            Some("date of birth".into())
+        )],
+        "{}",
+        describe(&a)
+    );
+}
+
+/// A member id is a pattern finding in a parameter a (site-specific) signature names
+/// `member_id`, and nowhere else.
+#[test]
+fn member_ids_only_where_a_signature_names_them() {
+    let base = journey();
+    let case: Case = serde_json::from_value(serde_json::json!({
+        "description": "a portal analytics beacon with the member id",
+        "requests": [
+            {"url": "https://collect.portalstats.test/e?mbr=W123456789&ref=W987654321&ts=1714557600",
+             "method": "GET", "step": 10}
+        ]
+    }))
+    .unwrap();
+    let own = br#"{"id": "portalstats", "name": "Portal Stats", "company": "Portal Stats Inc.",
+        "category": "analytics", "hosts": ["collect.portalstats.test"],
+        "parameters": {"mbr": "member_id", "ref": "user_data"}}"#;
+    let signatures = Signatures::bundled()
+        .unwrap()
+        .merge(Signatures::from_files(&[("portalstats.json".into(), &own[..])]).unwrap());
+    let opts = ClassifyOptions {
+        signatures,
+        ..Default::default()
+    };
+    let (_, a) = analyze_records(&build(&case, &base), &opts).unwrap();
+    let got: Vec<(String, String)> = a
+        .findings
+        .iter()
+        .filter(|f| !f.confidence.is_canary())
+        .map(|f| (f.canary.clone(), f.channel.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("pattern:member_id:W123456789".into(), "query:mbr".into())],
+        "{}",
+        describe(&a)
+    );
+}
+
 /// The vendor cases carry realistic ids, cookies, timestamps, cache-busters and UUIDs next to the
 /// canaries: none of them is a pattern finding.
 #[test]

@@ -194,7 +194,14 @@ impl<'a> Engine<'a> {
         let Some(info) = self.third_party(&r.url) else {
             return;
         };
+        let vendor = info
+            .signatures
+            .match_path(&self.opts.signatures, url_path(&r.url));
         let scanner = &mut self.scanner;
+        scanner.expect_named(
+            vendor.is_some_and(|v| v.names(Meaning::DateOfBirth)),
+            vendor.is_some_and(|v| v.names(Meaning::MemberId)),
+        );
         scanner.scan_url(&r.url);
         for h in &r.headers {
             scanner.scan_header(&h.name, &h.value);
@@ -214,9 +221,6 @@ impl<'a> Engine<'a> {
         }
         let hits = scanner.take();
         let found = scanner.take_patterns();
-        let vendor = info
-            .signatures
-            .match_path(&self.opts.signatures, url_path(&r.url));
         let bytes = r.url.len() as u64
             + r.headers
                 .iter()
@@ -469,6 +473,11 @@ impl<'a> Engine<'a> {
                     Some(Meaning::HashedPii) => "hashed_pii",
                     _ => continue,
                 },
+                PatternKind::DateOfBirth if meaning == Some(Meaning::DateOfBirth) => {
+                    "date_of_birth"
+                }
+                PatternKind::MemberId if meaning == Some(Meaning::MemberId) => "member_id",
+                PatternKind::DateOfBirth | PatternKind::MemberId => continue,
                 k => k.as_str(),
             };
             let canary_here = hits.iter().any(|h| {

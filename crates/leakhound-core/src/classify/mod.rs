@@ -22,6 +22,7 @@ pub mod patterns;
 pub mod scan;
 pub mod severity;
 pub mod signatures;
+pub mod spill;
 pub mod variants;
 pub mod view;
 
@@ -44,7 +45,7 @@ pub use finding::{
     AlsoMatched, Analysis, Confidence, DataKind, Finding, FindingGroup, Severity, ThirdParty,
 };
 pub use signatures::{SignatureError, Signatures};
-use view::RequestView;
+use view::{RequestView, ResponseRef};
 
 /// What the classifier needs besides the capture.
 #[derive(Debug, Clone, Default)]
@@ -178,7 +179,9 @@ pub fn analyze_har_with(
     opts: &ClassifyOptions,
     mut on_finding: impl FnMut(Finding),
 ) -> Result<(CaptureSummary, Analysis), ClassifyError> {
-    use crate::capture::har::{for_each_entry, har_head, HarEnd};
+    use crate::capture::har::{
+        for_each_entry_text, har_head, parse_entry_view, response_headers, EntryKind, HarEnd,
+    };
     opts.progress.report(1, 0, 1);
     let (head, end) = har_head(path)?;
     let mut journey = identity.journey();
@@ -200,15 +203,29 @@ pub fn analyze_har_with(
     let mut records = Vec::new();
     opts.progress.report(2, 0, head.entries.max(1) as u64);
     let mut done = 0u64;
-    for_each_entry(path, |e| {
-        conv.convert(e, &mut records);
-        for r in records.drain(..) {
-            summary.absorb(&r);
-            match &r {
-                Record::Request(r) => engine.request(&RequestView::from(&**r)),
-                Record::WsFrame(f) => engine.ws_frame(f),
-                Record::WebSocket(w) => engine.websocket(w),
-                _ => {}
+    for_each_entry_text(path, |index, bytes| {
+        let e = parse_entry_view(path, bytes, index)?;
+        match e.kind() {
+            EntryKind::Request => {
+                // Straight from the entry's text: no owned record is built.
+                let headers = response_headers(&e);
+                let mut r = conv.request_view(&e);
+                r.response = headers.as_deref().map(ResponseRef::Headers);
+                summary.requests += 1;
+                engine.request(&r);
+            }
+            EntryKind::WebSocket => {
+                let whole = crate::capture::har::parse_entry(path, bytes, index)?;
+                conv.convert(&whole, &mut records);
+                for r in records.drain(..) {
+                    summary.absorb(&r);
+                    match &r {
+                        Record::Request(r) => engine.request(&RequestView::from(&**r)),
+                        Record::WsFrame(f) => engine.ws_frame(f),
+                        Record::WebSocket(w) => engine.websocket(w),
+                        _ => {}
+                    }
+                }
             }
         }
         engine.drain().for_each(&mut on_finding);
@@ -216,6 +233,7 @@ pub fn analyze_har_with(
         if done % 10_000 == 0 {
             opts.progress.report(2, done, head.entries.max(1) as u64);
         }
+        Ok(())
     })?;
     let end_record = conv.end(head.pages.len(), end == HarEnd::Complete);
     summary.absorb(&end_record);

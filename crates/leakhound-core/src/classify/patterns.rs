@@ -29,6 +29,10 @@ pub enum PatternKind {
     PaymentCard,
     /// A hash in a parameter the signature names as a hashed e-mail, phone, name or other PII.
     HashedIdentifier,
+    /// A date in a parameter the signature names as a date of birth.
+    DateOfBirth,
+    /// An id in a parameter the signature names as a member id.
+    MemberId,
 }
 
 impl PatternKind {
@@ -39,6 +43,8 @@ impl PatternKind {
             PatternKind::Ssn => "ssn",
             PatternKind::PaymentCard => "payment_card",
             PatternKind::HashedIdentifier => "hashed_identifier",
+            PatternKind::DateOfBirth => "date_of_birth",
+            PatternKind::MemberId => "member_id",
         }
     }
 
@@ -101,6 +107,11 @@ const MIN_LEN: usize = 6;
 /// Every pattern in `data`, a value of the parameter `param` (its last name segment, lower case
 /// or not).
 pub fn find(data: &[u8], param: &str, out: &mut Vec<PatternMatch>) {
+    find_with(data, param, out, true);
+}
+
+/// [`find`], with or without the shape checks that spare the regexes most values.
+fn find_with(data: &[u8], param: &str, out: &mut Vec<PatternMatch>, shape_checks: bool) {
     if data.len() < MIN_LEN {
         return;
     }
@@ -129,6 +140,42 @@ pub fn find(data: &[u8], param: &str, out: &mut Vec<PatternMatch>) {
     if digits < 9 {
         return;
     }
+    // The patterns below need digit runs around a separator; most values (ids, hex, base64)
+    // have none, and the regexes' capture search is the costly part of the whole scan. The
+    // shape checks are exact for ASCII; other text (where `\d` and `\s` reach further) always
+    // goes through the regexes.
+    let ascii = shape_checks && data.is_ascii();
+    let phone_seps = |b: u8| b.is_ascii_whitespace() || b == 0x0B || b == b'.' || b == b'-';
+    let may_phone = !ascii
+        || digits_around(data, phone_seps, 3, 4)
+        || memchr::memmem::find(data, b"+1").is_some();
+    let may_ssn = !ascii || digits_around(data, |b| b == b'-', 3, 2);
+    if may_phone {
+        find_phones(data, out);
+    }
+    if may_ssn {
+        find_ssns(data, out);
+    }
+    if digits < 13 {
+        return;
+    }
+    let may_grouped_card = !ascii || digits_around(data, |b| b == b' ' || b == b'-', 4, 4);
+    find_cards(data, param, may_grouped_card, out);
+}
+
+/// Whether some separator of `data` (as `is_sep` says) has at least `before` ASCII digits
+/// right before it and `after` right after it.
+fn digits_around(data: &[u8], is_sep: impl Fn(u8) -> bool, before: usize, after: usize) -> bool {
+    let digits = |s: Option<&[u8]>| s.is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    data.iter().enumerate().any(|(i, &b)| {
+        is_sep(b)
+            && i >= before
+            && digits(data.get(i - before..i))
+            && digits(data.get(i + 1..i + 1 + after))
+    })
+}
+
+fn find_phones(data: &[u8], out: &mut Vec<PatternMatch>) {
     for c in PHONE.captures_iter(data) {
         let Some(m) = c.get(0) else { continue };
         if glued(data, m.start(), m.end()) {
@@ -146,6 +193,9 @@ pub fn find(data: &[u8], param: &str, out: &mut Vec<PatternMatch>) {
             end: m.end(),
         });
     }
+}
+
+fn find_ssns(data: &[u8], out: &mut Vec<PatternMatch>) {
     for c in SSN.captures_iter(data) {
         let (Some(m), Some(area), Some(group), Some(serial)) =
             (c.get(0), c.get(1), c.get(2), c.get(3))
@@ -174,14 +224,16 @@ pub fn find(data: &[u8], param: &str, out: &mut Vec<PatternMatch>) {
             end: m.end(),
         });
     }
-    if digits < 13 {
-        return;
-    }
+}
+
+fn find_cards(data: &[u8], param: &str, may_grouped: bool, out: &mut Vec<PatternMatch>) {
     let card_param = {
         let p = param.to_ascii_lowercase();
         CARD_PARAM_WORDS.iter().any(|w| p.contains(w))
     };
-    let grouped = CARD_GROUPED.find_iter(data).map(|m| (m.start(), m.end()));
+    let grouped = CARD_GROUPED
+        .find_iter(if may_grouped { data } else { &[] })
+        .map(|m| (m.start(), m.end()));
     let bare: Vec<(usize, usize)> = if card_param {
         CARD_BARE
             .find_iter(data)
@@ -252,6 +304,64 @@ pub fn is_card_number(digits: &[u8]) -> bool {
     issuer && luhn(digits)
 }
 
+/// Whether `value` (trimmed) is a calendar date a person alive today could be born on:
+/// `YYYY-MM-DD`, `YYYY/MM/DD`, `YYYYMMDD`, `MM/DD/YYYY`, `MM-DD-YYYY` or `DD.MM.YYYY`, year
+/// 1900-2099. Only counted in a parameter whose signature meaning is a date of birth.
+pub fn looks_like_date_of_birth(value: &[u8]) -> bool {
+    let v = value.trim_ascii();
+    if !(8..=10).contains(&v.len()) {
+        return false;
+    }
+    let num = |s: &[u8]| -> Option<u32> {
+        (!s.is_empty() && s.iter().all(u8::is_ascii_digit))
+            .then(|| s.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let parts: Vec<&[u8]> = v.split(|b| matches!(b, b'-' | b'/' | b'.')).collect();
+    let sep = v.iter().find(|b| matches!(b, b'-' | b'/' | b'.')).copied();
+    let (year, month, day) = match (parts.as_slice(), sep) {
+        ([all], None) if all.len() == 8 => (
+            all.get(..4).and_then(num),
+            all.get(4..6).and_then(num),
+            all.get(6..).and_then(num),
+        ),
+        ([y, m, d], Some(b'-' | b'/')) if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+            (num(y), num(m), num(d))
+        }
+        ([m, d, y], Some(b'-' | b'/')) if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+            (num(y), num(m), num(d))
+        }
+        ([d, m, y], Some(b'.')) if y.len() == 4 && m.len() == 2 && d.len() == 2 => {
+            (num(y), num(m), num(d))
+        }
+        _ => return false,
+    };
+    // One separator kind throughout (`1984-03/07` is no date).
+    let one_sep = sep.is_none_or(|s| {
+        v.iter()
+            .filter(|b| matches!(b, b'-' | b'/' | b'.'))
+            .all(|b| *b == s)
+    });
+    matches!((year, month, day), (Some(y), Some(m), Some(d))
+        if one_sep && (1900..=2099).contains(&y) && (1..=12).contains(&m) && (1..=31).contains(&d))
+}
+
+/// Whether `value` (trimmed) looks like a member id: 5 to 32 letters, digits, `-`, `_` or
+/// spaces with at least four digits, and not a hash, UUID or bare timestamp. Only counted in a
+/// parameter whose signature meaning is a member id.
+pub fn looks_like_member_id(value: &[u8]) -> bool {
+    let v = value.trim_ascii();
+    if !(5..=32).contains(&v.len()) {
+        return false;
+    }
+    let allowed = v
+        .iter()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b' '));
+    let digits = v.iter().filter(|b| b.is_ascii_digit()).count();
+    let uuid = v.len() == 32 && v.iter().all(u8::is_ascii_hexdigit);
+    let timestamp = digits == v.len() && (v.len() == 10 || v.len() == 13);
+    allowed && digits >= 4 && !uuid && !timestamp && !looks_like_hash(v)
+}
+
 /// Whether `value` is shaped like a hash: hex MD5/SHA-1/SHA-256/SHA-512, or SHA-256 in base64 /
 /// base64url (43 or 44 characters).
 pub fn looks_like_hash(value: &[u8]) -> bool {
@@ -292,6 +402,67 @@ pub fn display(kind: PatternKind, text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn dates_of_birth_and_member_ids_by_shape() {
+        for yes in [
+            "1984-03-07",
+            "19840307",
+            "03/07/1984",
+            "03-07-1984",
+            "07.03.1984",
+            " 1984/03/07 ",
+        ] {
+            assert!(looks_like_date_of_birth(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "1984-13-07",
+            "1984-03/07",
+            "1714557600",
+            "18840307",
+            "2024-1-7",
+            "v=2.9.156",
+            "12345678",
+            "1984-03-07T10:00:00Z",
+        ] {
+            assert!(!looks_like_date_of_birth(no.as_bytes()), "{no}");
+        }
+        for yes in ["MRC-448812-07", "W123456789", "ABC 1234 5678"] {
+            assert!(looks_like_member_id(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "1714557600",
+            "1714557600123",
+            "d41d8cd98f00b204e9800998ecf8427e",
+            "member",
+            "a1b2",
+            "id=12345",
+        ] {
+            assert!(!looks_like_member_id(no.as_bytes()), "{no}");
+        }
+    }
+
+    #[test]
+    fn shape_checks_never_hide_a_pattern() {
+        let alphabet = b"0123456789 -.()+1a@x";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let len = 6 + (next() % 40) as usize;
+            let data: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            find_with(&data, "card", &mut fast, true);
+            find_with(&data, "card", &mut slow, false);
+            assert_eq!(fast, slow, "{}", String::from_utf8_lossy(&data));
+        }
+    }
     use super::*;
 
     fn kinds(text: &str, param: &str) -> Vec<(PatternKind, String)> {

@@ -74,6 +74,9 @@ pub struct Scanner<'c> {
     pattern_hits: Vec<PatternHit>,
     pattern_seen: HashMap<(PatternKind, String, String), usize>,
     pattern_buf: Vec<PatternMatch>,
+    /// Whether the request's vendor names a date-of-birth / member-id parameter: only then
+    /// are whole values checked for those shapes (see [`Scanner::expect_named`]).
+    named: (bool, bool),
 }
 
 /// Headers (name → values) already searched and found to hold no canary, up to a byte budget.
@@ -125,6 +128,7 @@ impl<'c> Scanner<'c> {
             pattern_hits: Vec::new(),
             pattern_seen: HashMap::new(),
             pattern_buf: Vec::new(),
+            named: (false, false),
         }
     }
 
@@ -134,10 +138,19 @@ impl<'c> Scanner<'c> {
         std::mem::take(&mut self.hits)
     }
 
-    /// The values recognised by their form since the last call.
+    /// The values recognised by their form since the last call. Also forgets what
+    /// [`Scanner::expect_named`] said.
     pub fn take_patterns(&mut self) -> Vec<PatternHit> {
         self.pattern_seen.clear();
+        self.named = (false, false);
         std::mem::take(&mut self.pattern_hits)
+    }
+
+    /// Until the next [`Scanner::take_patterns`]: whether the request's vendor has a parameter
+    /// meaning a date of birth, and one meaning a member id. Whole values are then also checked
+    /// for those shapes (and count only in those parameters).
+    pub fn expect_named(&mut self, date_of_birth: bool, member_id: bool) {
+        self.named = (date_of_birth, member_id);
     }
 
     /// Looks for personal data by its form in one searched value (see [`patterns`]).
@@ -151,11 +164,24 @@ impl<'c> Scanner<'c> {
         let mut buf = std::mem::take(&mut self.pattern_buf);
         buf.clear();
         patterns::find(data, param, &mut buf);
-        if patterns::looks_like_hash(data) {
+        // Whole values that only count in a parameter whose signature names them (the
+        // engine checks the meaning): hashes, dates of birth, member ids.
+        let whole = [
+            (
+                patterns::looks_like_hash(data),
+                PatternKind::HashedIdentifier,
+            ),
+            (
+                patterns::looks_like_date_of_birth(data),
+                PatternKind::DateOfBirth,
+            ),
+            (patterns::looks_like_member_id(data), PatternKind::MemberId),
+        ];
+        for (_, kind) in whole.into_iter().filter(|(yes, _)| *yes) {
             let t = data.trim_ascii();
             let start = data.len() - data.trim_ascii_start().len();
             buf.push(PatternMatch {
-                kind: PatternKind::HashedIdentifier,
+                kind,
                 start,
                 end: start + t.len(),
             });

@@ -100,6 +100,10 @@ pub enum Meaning {
     HashedPhone,
     HashedName,
     HashedPii,
+    /// A date of birth in clear (Segment's reserved `birthday` trait).
+    DateOfBirth,
+    /// A health plan or loyalty member id in clear (for site-specific signatures).
+    MemberId,
     UserData,
     ElementText,
     FormData,
@@ -131,6 +135,8 @@ impl Meaning {
             Meaning::HashedPhone => "hashed phone",
             Meaning::HashedName => "hashed name",
             Meaning::HashedPii => "hashed personal data",
+            Meaning::DateOfBirth => "date of birth",
+            Meaning::MemberId => "member id",
             Meaning::UserData => "user data",
             Meaning::ElementText => "clicked element text",
             Meaning::FormData => "form data",
@@ -280,6 +286,14 @@ pub struct VendorMatch<'a> {
 impl VendorMatch<'_> {
     pub fn meaning(&self, key: &str) -> Option<Meaning> {
         self.vendor.meaning(self.endpoint, key)
+    }
+
+    /// Whether some parameter of the vendor (or of the endpoint) means `m`.
+    pub fn names(&self, m: Meaning) -> bool {
+        self.vendor.parameters.values().any(|p| *p == m)
+            || self
+                .endpoint
+                .is_some_and(|ep| ep.parameters.values().any(|p| *p == m))
     }
 }
 

@@ -41,12 +41,19 @@ pub struct BodyView<'a> {
     pub size: usize,
     #[serde(default)]
     pub truncated: bool,
+    /// The bytes themselves when the reader already has them decoded (a HAR's base64 body):
+    /// then `data` is not read, and they are not encoded again only to be decoded.
+    #[serde(skip)]
+    pub decoded: Option<Cow<'a, [u8]>>,
 }
 
 impl BodyView<'_> {
     /// The raw bytes that were kept; borrowed for a UTF-8 body.
     pub fn bytes(&self) -> Cow<'_, [u8]> {
         use base64::Engine as _;
+        if let Some(bytes) = &self.decoded {
+            return Cow::Borrowed(bytes);
+        }
         match self.encoding {
             BodyEncoding::Utf8 => Cow::Borrowed(self.data.as_bytes()),
             BodyEncoding::Base64 => Cow::Owned(
@@ -65,6 +72,7 @@ impl<'a> From<&'a Body> for BodyView<'a> {
             data: Cow::Borrowed(&b.data),
             size: b.size,
             truncated: b.truncated,
+            decoded: None,
         }
     }
 }
@@ -111,6 +119,8 @@ impl<'de> Deserialize<'de> for IgnoredString {
 pub enum InitiatorView<'a> {
     Parsed(&'a Initiator),
     Raw(&'a serde_json::value::RawValue),
+    /// A HAR entry's `_initiator` (DevTools' shape, or chrome-har's URL string), as its text.
+    Har(&'a serde_json::value::RawValue),
     #[default]
     Missing,
 }
@@ -133,6 +143,7 @@ impl InitiatorView<'_> {
                     Cow::Owned(Initiator::default())
                 }
             },
+            InitiatorView::Har(raw) => Cow::Owned(crate::capture::har::initiator_of_raw(raw)),
             InitiatorView::Missing => Cow::Owned(Initiator::default()),
         }
     }
@@ -143,6 +154,8 @@ impl InitiatorView<'_> {
 pub enum ResponseRef<'a> {
     Parsed(&'a ResponseInfo),
     Raw(&'a serde_json::value::RawValue),
+    /// The response headers, already read (a HAR entry's).
+    Headers(&'a [HeaderView<'a>]),
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for ResponseRef<'a> {
@@ -159,6 +172,10 @@ impl ResponseRef<'_> {
         match self {
             ResponseRef::Parsed(resp) => resp
                 .headers
+                .iter()
+                .filter(|h| set_cookie(&h.name))
+                .for_each(|h| f(&h.value)),
+            ResponseRef::Headers(headers) => headers
                 .iter()
                 .filter(|h| set_cookie(&h.name))
                 .for_each(|h| f(&h.value)),
@@ -223,7 +240,30 @@ pub struct RequestView<'a> {
     _beacon: bool,
 }
 
-impl RequestView<'_> {
+impl<'a> RequestView<'a> {
+    /// A request with only its id and URL set (GET, step 0, no headers or body, initiated);
+    /// readers of other formats (HAR) fill in the public fields from there.
+    pub fn new(id: Cow<'a, str>, url: Cow<'a, str>) -> RequestView<'a> {
+        RequestView {
+            id,
+            time_ms: 0.0,
+            step: 0,
+            page_url: Cow::Borrowed(""),
+            _frame_url: IgnoredString,
+            _target: TargetKind::Page,
+            _resource_type: IgnoredString,
+            method: Cow::Borrowed("GET"),
+            url,
+            headers: Vec::new(),
+            body: None,
+            redirects: Cow::Borrowed(&[]),
+            initiator: InitiatorView::Missing,
+            response: None,
+            fate: Cow::Owned(Fate::Initiated),
+            _beacon: false,
+        }
+    }
+
     /// The first header named `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

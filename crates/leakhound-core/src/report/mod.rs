@@ -14,6 +14,7 @@ pub mod model;
 pub mod policy;
 pub mod redact;
 pub mod sarif;
+mod scrub;
 pub mod terminal;
 
 use std::path::{Path, PathBuf};
@@ -22,23 +23,7 @@ use crate::capture::reader::ReadError;
 use crate::capture::record::Record;
 
 pub use diff::{diff, ReportDiff};
-pub use model::{Report, ReportMeta, VerdictStatus};
-
-/// Builds the report from what the capture and the classifier produced.
-///
-/// Secret values are removed defensively here, whatever the classifier did: a finding of kind
-/// `credential` never carries a value, its evidence has the marked value masked, and every string
-/// of the report is scrubbed of every form of `meta.secret_values` (`crate::secret`).
-pub fn build_report(
-    summary: &crate::capture::record::CaptureSummary,
-    analysis: crate::classify::finding::Analysis,
-    policy: Option<&Policy>,
-    meta: ReportMeta,
-) -> Report {
-    let secrets = meta.secret_values.clone();
-    let report = model::build_unscrubbed(summary, analysis, policy, meta);
-    redact::scrub_secrets(report, &secrets)
-}
+pub use model::{build_report, Report, ReportBuilder, ReportMeta, VerdictStatus};
 pub use policy::{Decision, Policy, PolicyError};
 
 /// No finding violates the policy and the run completed.
@@ -143,6 +128,8 @@ pub enum ReportError {
     Har(#[from] crate::capture::har::HarError),
     #[error(transparent)]
     Capture(#[from] crate::capture::reader::ReadError),
+    #[error(transparent)]
+    Spill(#[from] crate::classify::spill::SpillError),
 }
 
 /// Writes `bytes` to `path` through a temporary file, so a reader never sees half a report.
@@ -191,6 +178,20 @@ pub fn write_all(
         path: out_dir.to_path_buf(),
         source,
     })?;
+    // Findings on disk are streamed into the JSON report; the other outputs, and redaction,
+    // read them all.
+    let loaded;
+    let report = if report.spilled.is_some()
+        && (redact
+            || formats
+                .iter()
+                .any(|f| !matches!(f, Format::Json | Format::Har)))
+    {
+        loaded = report.with_findings()?;
+        &loaded
+    } else {
+        report
+    };
     // The redactor is built from the unredacted report: the redacted one no longer holds the values.
     let redactor = redact.then(|| redact::Redactor::new(report));
     let redacted;

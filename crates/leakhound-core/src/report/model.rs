@@ -12,7 +12,10 @@ use crate::capture::record::{CaptureSummary, JourneyInfo, RunStatus};
 use crate::classify::finding::{Analysis, DataKind, Finding, FindingGroup, Severity, ThirdParty};
 use crate::classify::severity::{judge, Facts, Regime};
 
-use super::policy::{Decision, Policy, PolicyOutcome};
+use super::policy::{Decision, GroupOutcome, Policy, PolicyOutcome};
+use super::scrub::{origin_of, Scrubber};
+use super::ReportError;
+use crate::classify::spill::FindingSpill;
 
 /// The `format` value of every report.
 pub const REPORT_FORMAT_NAME: &str = "leakhound-report";
@@ -77,6 +80,41 @@ pub struct Report {
     /// Kept in memory only so `--redact` can mask them; never written.
     #[serde(skip)]
     pub(crate) typed_values: Vec<String>,
+    /// Set when `findings` is empty because the findings are on disk (see [`ReportBuilder`]).
+    #[serde(skip)]
+    pub(crate) spilled: Option<SpilledFindings>,
+}
+
+/// The findings of a report built by [`ReportBuilder`]: in a temporary file, in report order,
+/// already in their final form (secrets scrubbed, sized, decided).
+#[derive(Debug, Clone)]
+pub struct SpilledFindings {
+    pub(crate) spill: std::sync::Arc<std::sync::Mutex<FindingSpill>>,
+    pub(crate) len: usize,
+    /// For the terminal summary: per rule of a violation, its gravest finding (severity,
+    /// index, rule), gravest first.
+    pub(crate) why: Vec<(Severity, usize, String)>,
+}
+
+impl PartialEq for SpilledFindings {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.spill, &other.spill)
+    }
+}
+
+impl SpilledFindings {
+    /// Calls `f` with the JSON text of every finding, in order (indented for the report's
+    /// `findings` array).
+    pub(crate) fn for_each_text(
+        &self,
+        f: impl FnMut(&[u8]) -> Result<(), ReportError>,
+    ) -> Result<(), ReportError> {
+        let mut spill = self
+            .spill
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        spill.for_each_text(f)
+    }
 }
 
 /// How the run went.
@@ -225,22 +263,28 @@ impl Report {
     }
 }
 
+/// Sizes one finding under `regimes`; true when its severity changed.
+fn rejudge_one(f: &mut Finding, regimes: &[Regime]) -> bool {
+    let Some(page) = &f.page_context else {
+        return false;
+    };
+    if f.regime.is_some_and(|r| regimes.contains(&r)) && regimes.len() == 1 {
+        return false;
+    }
+    let j = judge(regimes, Facts { kind: f.kind, page });
+    let changed = j.severity != f.severity;
+    f.severity = j.severity;
+    f.regime = Some(j.regime);
+    f.rule = Some(j.rule);
+    changed
+}
+
 /// Sizes every finding under the policy's regimes (the classifier may have been run with other
 /// ones, or none), and each group as its gravest member.
 fn rejudge(findings: &mut [Finding], groups: &mut [FindingGroup], regimes: &[Regime]) {
     let mut changed = false;
     for f in findings.iter_mut() {
-        let Some(page) = &f.page_context else {
-            continue;
-        };
-        if f.regime.is_some_and(|r| regimes.contains(&r)) && regimes.len() == 1 {
-            continue;
-        }
-        let j = judge(regimes, Facts { kind: f.kind, page });
-        changed |= j.severity != f.severity;
-        f.severity = j.severity;
-        f.regime = Some(j.regime);
-        f.rule = Some(j.rule);
+        changed |= rejudge_one(f, regimes);
     }
     if !changed {
         return;
@@ -259,10 +303,12 @@ fn rejudge(findings: &mut [Finding], groups: &mut [FindingGroup], regimes: &[Reg
     }
 }
 
-/// Builds the report from what the capture and the classifier produced, before the last scrub of
-/// secret values ([`super::build_report`] does both). A finding of kind `credential` never
-/// carries a value and its evidence has the marked value masked.
-pub(crate) fn build_unscrubbed(
+/// Builds the report from what the capture and the classifier produced.
+///
+/// Secret values (credentials) are removed defensively here, whatever the classifier did: a finding
+/// of kind `credential` never carries a value, its evidence has the marked value masked, and every
+/// string of the report is scrubbed of `meta.secret_values`.
+pub fn build_report(
     summary: &CaptureSummary,
     analysis: Analysis,
     policy: Option<&Policy>,
@@ -287,15 +333,7 @@ pub(crate) fn build_unscrubbed(
         requests_analyzed,
     } = analysis;
     for finding in &mut findings {
-        if finding.kind == DataKind::Credential {
-            finding.value = None;
-            if let Some(evidence) = &finding.evidence {
-                finding.evidence = Some(crate::secret::mask_marked(
-                    evidence,
-                    crate::secret::WITHHELD,
-                ));
-            }
-        }
+        mask_credential(finding);
     }
     for group in &mut raw_groups {
         if group.kind == DataKind::Credential {
@@ -314,41 +352,8 @@ pub(crate) fn build_unscrubbed(
     rejudge(&mut findings, &mut groups, &policy.regimes);
     let outcome = policy.evaluate(&findings, &groups);
 
-    let end = summary.end.as_ref();
-    let status = summary.status();
-    let reason = match (status, end) {
-        (RunStatus::Incomplete, Some(e)) => e
-            .reason
-            .clone()
-            .or_else(|| Some("the run did not finish".to_string())),
-        (RunStatus::Incomplete, None) => {
-            Some("the capture has no end record: leakhound stopped before the run ended".into())
-        }
-        (RunStatus::Complete, _) => None,
-    };
-    let run = RunInfo {
-        status,
-        reason,
-        started_at: header
-            .as_ref()
-            .map(|h| h.started_at.clone())
-            .unwrap_or_default(),
-        duration_ms: end.map(|e| e.time_ms).unwrap_or_else(|| last_time(summary)),
-        browser_version: header
-            .as_ref()
-            .map(|h| h.browser_version.clone())
-            .unwrap_or_default(),
-        capture_file: meta.capture_file.clone(),
-        steps_run: end.map(|e| e.steps_run).unwrap_or(summary.steps.len()),
-        requests: summary.requests,
-        ws_frames: summary.ws_frames,
-        websockets: summary.websockets,
-        requests_analyzed,
-        certificate_errors_ignored: header
-            .as_ref()
-            .is_some_and(|h| h.certificate_errors_ignored),
-    };
-
+    let run = run_info(summary, &meta, requests_analyzed);
+    let status = run.status;
     let steps = build_steps(summary, &findings, &outcome.decisions, &inventory);
     let verdict = build_verdict(status, &findings, &groups, &outcome.decisions);
 
@@ -358,7 +363,7 @@ pub(crate) fn build_unscrubbed(
         .filter_map(|t| t.value.clone())
         .collect();
 
-    Report {
+    let report = Report {
         format: REPORT_FORMAT_NAME.to_string(),
         version: REPORT_FORMAT_VERSION,
         tool_version: meta.tool_version.clone(),
@@ -374,6 +379,360 @@ pub(crate) fn build_unscrubbed(
         policy: outcome,
         verdict,
         typed_values,
+        spilled: None,
+    };
+    scrub_secrets(report, &meta.secret_values)
+}
+
+/// Builds a report one finding at a time, keeping the findings on disk: what [`build_report`]
+/// makes, in memory that does not grow with the number of findings (only a decision and an
+/// index per finding stay in memory).
+///
+/// Each finding handed to [`ReportBuilder::push`] (in the classifier's order) is masked, sized
+/// under the policy's regimes, decided, counted into its step and group, scrubbed of secrets
+/// and written to a [`FindingSpill`]. [`ReportBuilder::finish`] then takes the classifier's
+/// analysis (groups, inventory; its `findings` empty) and the capture summary. The JSON report
+/// streams the findings back from the spill; other outputs load them (see
+/// [`super::write_all`]).
+#[derive(Debug)]
+pub struct ReportBuilder {
+    policy: Policy,
+    scrubber: Scrubber,
+    spill: FindingSpill,
+    decisions: Vec<Decision>,
+    /// Per group key, the findings with each decision, in the order decisions first came.
+    outcomes: HashMap<(String, DataKind, String), Vec<(Decision, GroupOutcome)>>,
+    /// Per group key, its gravest finding after sizing.
+    gravest: HashMap<(String, DataKind, String), Severity>,
+    flows: StepFlows,
+    receivers: std::collections::HashSet<String>,
+    why: HashMap<String, (Severity, usize)>,
+    /// Groups as the findings came, for an analysis that comes without them.
+    groups: Vec<FindingGroup>,
+    group_index: HashMap<(String, DataKind, String), usize>,
+    failed: Option<ReportError>,
+}
+
+impl ReportBuilder {
+    /// A builder deciding under `policy` (the built-in default when `None`) and scrubbing
+    /// `secret_values` (see [`ReportMeta::secret_values`]).
+    pub fn new(policy: Option<&Policy>, secret_values: &[String]) -> Result<Self, ReportError> {
+        Ok(ReportBuilder {
+            policy: policy.cloned().unwrap_or_default(),
+            scrubber: Scrubber::new(secret_values),
+            spill: FindingSpill::new()?,
+            decisions: Vec::new(),
+            outcomes: HashMap::new(),
+            gravest: HashMap::new(),
+            flows: StepFlows::default(),
+            receivers: std::collections::HashSet::new(),
+            why: HashMap::new(),
+            groups: Vec::new(),
+            group_index: HashMap::new(),
+            failed: None,
+        })
+    }
+
+    /// Takes the next finding. A failure to write it is kept and returned by
+    /// [`ReportBuilder::finish`].
+    pub fn push(&mut self, mut f: Finding) {
+        if self.failed.is_some() {
+            return;
+        }
+        let index = self.decisions.len();
+        mask_credential(&mut f);
+        let key = (f.domain.clone(), f.kind, f.canary.clone());
+        let group = match self.group_index.get(&key) {
+            Some(&g) => g,
+            None => {
+                self.groups.push(FindingGroup::for_finding(&f, index));
+                self.group_index.insert(key.clone(), self.groups.len() - 1);
+                self.groups.len() - 1
+            }
+        };
+        if let Some(g) = self.groups.get_mut(group) {
+            g.add(&f);
+        }
+        rejudge_one(&mut f, &self.policy.regimes);
+        let decision = self.policy.decide(&f);
+        let violates = matches!(decision, Decision::Violation);
+        let gravest = self.gravest.entry(key.clone()).or_insert(f.severity);
+        *gravest = (*gravest).max(f.severity);
+        let entries = self.outcomes.entry(key).or_default();
+        match entries.iter_mut().find(|(d, _)| *d == decision) {
+            Some((_, entry)) => {
+                entry.findings.push(index);
+                entry.severity = entry.severity.max(f.severity);
+            }
+            None => {
+                let (rule, reason) = match &decision {
+                    Decision::Allowed { rule, reason } => (Some(*rule), reason.clone()),
+                    Decision::Ignored { rule, reason } => (Some(*rule), Some(reason.clone())),
+                    _ => (None, None),
+                };
+                entries.push((
+                    decision.clone(),
+                    GroupOutcome {
+                        // Numbered, and named after the group, by `finish`.
+                        group: 0,
+                        domain: f.domain.clone(),
+                        vendor: None,
+                        kind: f.kind,
+                        canary: f.canary.clone(),
+                        severity: f.severity,
+                        findings: vec![index],
+                        rule,
+                        reason,
+                    },
+                ));
+            }
+        }
+        self.flows.add(&f, violates);
+        if !self.receivers.contains(&f.domain) {
+            self.receivers.insert(f.domain.clone());
+        }
+        if let (true, Some(rule)) = (violates, &f.rule) {
+            let best = self.why.entry(rule.clone()).or_insert((f.severity, index));
+            if f.severity > best.0 {
+                *best = (f.severity, index);
+            }
+        }
+        self.decisions.push(decision);
+        let scrubber = &self.scrubber;
+        let written = match self
+            .spill
+            .push_unless(&f, |json| scrubber.may_hold_secret(json))
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => self.spill.push(&scrubber.scrub_finding(f)),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            self.failed = Some(e.into());
+        }
+    }
+
+    /// The report, from the findings pushed and the rest of what the classifier concluded.
+    pub fn finish(
+        mut self,
+        summary: &CaptureSummary,
+        mut analysis: Analysis,
+        meta: ReportMeta,
+    ) -> Result<Report, ReportError> {
+        // Whatever the classifier still held (its streaming variants hand out everything).
+        for f in std::mem::take(&mut analysis.findings) {
+            self.push(f);
+        }
+        if let Some(e) = self.failed {
+            return Err(e);
+        }
+        let mut journey = summary
+            .header
+            .as_ref()
+            .map(|h| h.journey.clone())
+            .unwrap_or_default();
+        for canary in &mut journey.identity {
+            if canary.kind.is_secret() {
+                canary.value = None;
+            }
+        }
+        let Analysis {
+            findings: _,
+            mut groups,
+            inventory,
+            signatures_version,
+            requests_analyzed,
+        } = analysis;
+        if groups.is_empty() {
+            groups = self.groups;
+        }
+        let mut outcomes = self.outcomes;
+        let mut outcome = self.policy.empty_outcome();
+        let mut violating_groups = 0;
+        for (gi, group) in groups.iter_mut().enumerate() {
+            if group.kind == DataKind::Credential {
+                group.value = None;
+            }
+            let key = (group.domain.clone(), group.kind, group.canary.clone());
+            if let Some(s) = self.gravest.get(&key) {
+                group.severity = *s;
+            }
+            let entries = outcomes.remove(&key).unwrap_or_default();
+            if entries
+                .iter()
+                .any(|(d, _)| matches!(d, Decision::Violation))
+            {
+                violating_groups += 1;
+            }
+            for (decision, mut entry) in entries {
+                entry.group = gi;
+                entry.vendor = group.vendor.clone();
+                outcome.push_group(&decision, entry);
+            }
+        }
+        let violating_findings = self
+            .decisions
+            .iter()
+            .filter(|d| matches!(d, Decision::Violation))
+            .count();
+        outcome.decisions = self.decisions;
+        let run = run_info(summary, &meta, requests_analyzed);
+        let verdict = verdict_of(
+            run.status,
+            violating_findings,
+            violating_groups,
+            self.receivers.len(),
+        );
+        let steps = self.flows.finish(summary, &inventory);
+        let mut why: Vec<(Severity, usize, String)> = self
+            .why
+            .into_iter()
+            .map(|(rule, (severity, index))| (severity, index, rule))
+            .collect();
+        why.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let report = Report {
+            format: REPORT_FORMAT_NAME.to_string(),
+            version: REPORT_FORMAT_VERSION,
+            tool_version: meta.tool_version.clone(),
+            signatures_version,
+            generated_at: meta.generated_at.clone(),
+            redacted: false,
+            journey,
+            run,
+            steps,
+            findings: Vec::new(),
+            groups,
+            inventory,
+            policy: outcome,
+            verdict,
+            typed_values: summary
+                .typed
+                .iter()
+                .filter_map(|t| t.value.clone())
+                .collect(),
+            spilled: Some(SpilledFindings {
+                len: self.spill.len(),
+                spill: std::sync::Arc::new(std::sync::Mutex::new(self.spill)),
+                why,
+            }),
+        };
+        Ok(scrub_secrets(report, &meta.secret_values))
+    }
+}
+
+/// Removes in-memory secret values (every form of them) from every string of the report.
+pub(crate) fn scrub_secrets(report: Report, secrets: &[String]) -> Report {
+    report.rewrite_strings(Scrubber::new(secrets).replacer())
+}
+
+impl Report {
+    /// Applies `replacements` to every string of the report (its JSON form, so no field can be
+    /// forgotten when the model grows), and drops typed values that held one.
+    pub(crate) fn rewrite_strings(self, replacements: &crate::secret::Replacer) -> Report {
+        if replacements.is_empty() {
+            return self;
+        }
+        let typed_values = self.typed_values.clone();
+        let spilled = self.spilled.clone();
+        let fallback = self.clone();
+        let rewritten = serde_json::to_value(&self).and_then(|mut v| {
+            crate::secret::mask_json_strings(&mut v, replacements);
+            serde_json::from_value::<Report>(v)
+        });
+        match rewritten {
+            Ok(mut r) => {
+                r.spilled = spilled;
+                r.typed_values = typed_values
+                    .into_iter()
+                    .filter(|t| replacements.replace(t).is_none())
+                    .collect();
+                r
+            }
+            Err(e) => {
+                // Cannot happen with the report's types; if it ever does, drop what could carry
+                // a value.
+                tracing::error!("cannot rewrite report strings ({e}); dropping evidence and URLs");
+                fallback.stripped()
+            }
+        }
+    }
+
+    /// The report without anything that could carry a value.
+    fn stripped(mut self) -> Report {
+        for f in &mut self.findings {
+            f.value = None;
+            f.evidence = None;
+            f.request_url = origin_of(&f.request_url);
+        }
+        for g in &mut self.groups {
+            g.value = None;
+        }
+        self.typed_values.clear();
+        self
+    }
+
+    /// The report with its findings in memory (a report from [`ReportBuilder`] has them on
+    /// disk), for the outputs that need them all at hand.
+    pub fn with_findings(&self) -> Result<Report, ReportError> {
+        let Some(spilled) = &self.spilled else {
+            return Ok(self.clone());
+        };
+        let mut findings = Vec::with_capacity(spilled.len);
+        spilled.for_each_text(|text| {
+            findings.push(serde_json::from_slice::<Finding>(text)?);
+            Ok(())
+        })?;
+        Ok(Report {
+            findings,
+            spilled: None,
+            ..self.clone()
+        })
+    }
+}
+
+/// A credential finding never carries its value, and its evidence has the marked value masked.
+fn mask_credential(finding: &mut Finding) {
+    if finding.kind == DataKind::Credential {
+        finding.value = None;
+        if let Some(evidence) = &finding.evidence {
+            finding.evidence = Some(crate::secret::mask_marked(
+                evidence,
+                crate::secret::WITHHELD,
+            ));
+        }
+    }
+}
+
+/// How the run went, from the capture's summary.
+fn run_info(summary: &CaptureSummary, meta: &ReportMeta, requests_analyzed: usize) -> RunInfo {
+    let header = summary.header.as_ref();
+    let end = summary.end.as_ref();
+    let status = summary.status();
+    let reason = match (status, end) {
+        (RunStatus::Incomplete, Some(e)) => e
+            .reason
+            .clone()
+            .or_else(|| Some("the run did not finish".to_string())),
+        (RunStatus::Incomplete, None) => {
+            Some("the capture has no end record: leakhound stopped before the run ended".into())
+        }
+        (RunStatus::Complete, _) => None,
+    };
+    RunInfo {
+        status,
+        reason,
+        started_at: header.map(|h| h.started_at.clone()).unwrap_or_default(),
+        duration_ms: end.map(|e| e.time_ms).unwrap_or_else(|| last_time(summary)),
+        browser_version: header
+            .map(|h| h.browser_version.clone())
+            .unwrap_or_default(),
+        capture_file: meta.capture_file.clone(),
+        steps_run: end.map(|e| e.steps_run).unwrap_or(summary.steps.len()),
+        requests: summary.requests,
+        ws_frames: summary.ws_frames,
+        websockets: summary.websockets,
+        requests_analyzed,
+        certificate_errors_ignored: header.is_some_and(|h| h.certificate_errors_ignored),
     }
 }
 
@@ -415,42 +774,25 @@ fn build_steps(
     decisions: &[Decision],
     inventory: &[ThirdParty],
 ) -> Vec<StepReport> {
-    let mut steps: BTreeMap<usize, StepReport> = BTreeMap::new();
-    for s in &summary.steps {
-        steps.insert(
-            s.index,
-            StepReport {
-                index: s.index,
-                action: s.action.clone(),
-                label: s.label.clone(),
-                time_ms: s.time_ms,
-                ..StepReport::default()
-            },
-        );
-    }
-    for snap in &summary.snapshots {
-        let step = steps
-            .entry(snap.step)
-            .or_insert_with(|| unknown_step(snap.step));
-        step.url = Some(snap.url.clone());
-        step.title = Some(snap.title.clone());
-        if snap.screenshot.is_some() {
-            step.screenshot = snap.screenshot.clone();
-        }
-        if snap.error.is_some() {
-            step.error = snap.error.clone();
-        }
-    }
-    for dialog in &summary.dialogs {
-        let step = steps
-            .entry(dialog.step)
-            .or_insert_with(|| unknown_step(dialog.step));
-        step.dialogs
-            .push(format!("{}: {}", dialog.kind, dialog.message));
-    }
+    let mut flows = StepFlows::default();
     for (i, f) in findings.iter().enumerate() {
-        let violates = matches!(decisions.get(i), Some(Decision::Violation));
-        let step = steps.entry(f.step).or_insert_with(|| unknown_step(f.step));
+        flows.add(f, matches!(decisions.get(i), Some(Decision::Violation)));
+    }
+    flows.finish(summary, inventory)
+}
+
+/// What left during each step, counted one finding at a time.
+#[derive(Debug, Default)]
+struct StepFlows {
+    steps: BTreeMap<usize, StepReport>,
+}
+
+impl StepFlows {
+    fn add(&mut self, f: &Finding, violates: bool) {
+        let step = self
+            .steps
+            .entry(f.step)
+            .or_insert_with(|| unknown_step(f.step));
         step.findings += 1;
         if violates {
             step.violations += 1;
@@ -458,14 +800,10 @@ fn build_steps(
         let flow = match step.flows.iter_mut().position(|fl| fl.domain == f.domain) {
             Some(pos) => &mut step.flows[pos],
             None => {
-                let vendor_name = inventory
-                    .iter()
-                    .find(|t| t.domain == f.domain)
-                    .and_then(|t| t.vendor_name.clone());
                 step.flows.push(StepFlow {
                     domain: f.domain.clone(),
                     vendor: f.vendor.clone(),
-                    vendor_name,
+                    vendor_name: None,
                     kinds: Vec::new(),
                     findings: 0,
                     violations: 0,
@@ -485,12 +823,67 @@ fn build_steps(
         }
         push_unique(&mut flow.kinds, f.kind);
     }
-    for step in steps.values_mut() {
-        step.flows.iter_mut().for_each(|fl| fl.kinds.sort());
-        step.flows
-            .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.domain.cmp(&b.domain)));
+
+    /// The steps of the capture with the flows counted in.
+    fn finish(self, summary: &CaptureSummary, inventory: &[ThirdParty]) -> Vec<StepReport> {
+        let mut steps: BTreeMap<usize, StepReport> = BTreeMap::new();
+        for s in &summary.steps {
+            steps.insert(
+                s.index,
+                StepReport {
+                    index: s.index,
+                    action: s.action.clone(),
+                    label: s.label.clone(),
+                    time_ms: s.time_ms,
+                    ..StepReport::default()
+                },
+            );
+        }
+        for snap in &summary.snapshots {
+            let step = steps
+                .entry(snap.step)
+                .or_insert_with(|| unknown_step(snap.step));
+            step.url = Some(snap.url.clone());
+            step.title = Some(snap.title.clone());
+            if snap.screenshot.is_some() {
+                step.screenshot = snap.screenshot.clone();
+            }
+            if snap.error.is_some() {
+                step.error = snap.error.clone();
+            }
+        }
+        for dialog in &summary.dialogs {
+            let step = steps
+                .entry(dialog.step)
+                .or_insert_with(|| unknown_step(dialog.step));
+            step.dialogs
+                .push(format!("{}: {}", dialog.kind, dialog.message));
+        }
+        for (index, counted) in self.steps {
+            match steps.get_mut(&index) {
+                Some(step) => {
+                    step.findings = counted.findings;
+                    step.violations = counted.violations;
+                    step.flows = counted.flows;
+                }
+                None => {
+                    steps.insert(index, counted);
+                }
+            }
+        }
+        for step in steps.values_mut() {
+            for fl in &mut step.flows {
+                fl.kinds.sort();
+                fl.vendor_name = inventory
+                    .iter()
+                    .find(|t| t.domain == fl.domain)
+                    .and_then(|t| t.vendor_name.clone());
+            }
+            step.flows
+                .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.domain.cmp(&b.domain)));
+        }
+        steps.into_values().collect()
     }
-    steps.into_values().collect()
 }
 
 fn unknown_step(index: usize) -> StepReport {
@@ -526,8 +919,21 @@ fn build_verdict(
     let mut receivers: Vec<&str> = findings.iter().map(|f| f.domain.as_str()).collect();
     receivers.sort_unstable();
     receivers.dedup();
-    let receiving = receivers.len();
+    verdict_of(
+        status,
+        violating_findings,
+        violating_groups,
+        receivers.len(),
+    )
+}
 
+/// The verdict from its counts.
+fn verdict_of(
+    status: RunStatus,
+    violating_findings: usize,
+    violating_groups: usize,
+    receiving: usize,
+) -> Verdict {
     let verdict_status = match (status, violating_findings) {
         (RunStatus::Incomplete, _) => VerdictStatus::Incomplete,
         (RunStatus::Complete, 0) => VerdictStatus::Pass,

@@ -347,6 +347,20 @@ pub struct PolicyOutcome {
     pub not_delivered: Vec<GroupOutcome>,
 }
 
+impl PolicyOutcome {
+    /// Files the findings of one group that received `decision`.
+    pub fn push_group(&mut self, decision: &Decision, entry: GroupOutcome) {
+        let list = match decision {
+            Decision::Violation => &mut self.violations,
+            Decision::Allowed { .. } => &mut self.allowed,
+            Decision::Ignored { .. } => &mut self.ignored,
+            Decision::BelowThreshold => &mut self.below_threshold,
+            Decision::NotDelivered => &mut self.not_delivered,
+        };
+        list.push(entry);
+    }
+}
+
 /// The findings of one group that received the same decision (and rule).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupOutcome {
@@ -440,10 +454,9 @@ impl Policy {
         Decision::Violation
     }
 
-    /// Decides all findings and summarises the decisions per group.
-    pub fn evaluate(&self, findings: &[Finding], groups: &[FindingGroup]) -> PolicyOutcome {
-        let decisions: Vec<Decision> = findings.iter().map(|f| self.decide(f)).collect();
-        let mut outcome = PolicyOutcome {
+    /// The outcome of this policy before any finding is decided.
+    pub fn empty_outcome(&self) -> PolicyOutcome {
+        PolicyOutcome {
             source: self.source.clone(),
             severity_threshold: Some(self.severity_threshold),
             regimes: self.regimes.clone(),
@@ -452,7 +465,13 @@ impl Policy {
             ignore_rules: self.ignore.clone(),
             decisions: Vec::new(),
             ..PolicyOutcome::default()
-        };
+        }
+    }
+
+    /// Decides all findings and summarises the decisions per group.
+    pub fn evaluate(&self, findings: &[Finding], groups: &[FindingGroup]) -> PolicyOutcome {
+        let decisions: Vec<Decision> = findings.iter().map(|f| self.decide(f)).collect();
+        let mut outcome = self.empty_outcome();
         for (gi, group) in groups.iter().enumerate() {
             let mut entries: Vec<(Decision, GroupOutcome)> = Vec::new();
             for (fi, f) in findings.iter().enumerate() {
@@ -491,14 +510,7 @@ impl Policy {
                 }
             }
             for (decision, entry) in entries {
-                let list = match decision {
-                    Decision::Violation => &mut outcome.violations,
-                    Decision::Allowed { .. } => &mut outcome.allowed,
-                    Decision::Ignored { .. } => &mut outcome.ignored,
-                    Decision::BelowThreshold => &mut outcome.below_threshold,
-                    Decision::NotDelivered => &mut outcome.not_delivered,
-                };
-                list.push(entry);
+                outcome.push_group(&decision, entry);
             }
         }
         outcome.decisions = decisions;

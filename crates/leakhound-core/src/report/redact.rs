@@ -1,96 +1,20 @@
-//! Keeping secrets and (on request) canary values out of every output.
+//! `--redact`: masking the journey's canary values (identity, typed text) in reports that will be
+//! shared widely. Page paths and titles are the site's own content and stay readable.
 //!
-//! Two different promises live here:
-//! - Secrets (passwords) never appear anywhere, redacted or not. The capture already replaces them
-//!   by a marker; [`scrub_secrets`] is the last line of defence for values that reached memory.
-//! - `--redact` masks the journey's canary values (identity, typed text) for reports shared widely.
-//!   Page paths and titles are the site's own content and stay readable.
-//!
-//! Both work on the report's JSON form, string by string, so no field (labels, URLs, evidence, canary
-//! keys such as `search:chest pain`) can be forgotten when the model grows.
+//! It works on the report's JSON form, string by string, so no field (labels, URLs, evidence,
+//! canary keys such as `search:chest pain`) can be forgotten when the model grows. Secrets are
+//! another promise, kept everywhere whether or not `--redact` is given: see `super::scrub` and
+//! `crate::secret`.
 
 use serde_json::Value;
 
 use crate::classify::finding::DataKind;
-use crate::secret::{mask_marked, text_forms, Replacer, WITHHELD};
+use crate::secret::{mask_json_strings, mask_marked, text_forms, Replacer};
 
 use super::model::Report;
 
 /// Values shorter than this are not masked by `--redact`: masking `12` would mangle every number.
 const MIN_REDACT_LEN: usize = 3;
-
-fn walk(value: &mut Value, replacements: &Replacer) {
-    match value {
-        Value::String(s) => {
-            if let Some(new) = replacements.replace(s) {
-                *s = new;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| walk(v, replacements)),
-        Value::Object(map) => map.values_mut().for_each(|v| walk(v, replacements)),
-        _ => {}
-    }
-}
-
-/// Applies `replacements` to every string of the report.
-fn rewrite(report: Report, replacements: &Replacer) -> Report {
-    if replacements.is_empty() {
-        return report;
-    }
-    let typed_values = report.typed_values.clone();
-    let fallback = report.clone();
-    let rewritten = serde_json::to_value(&report).and_then(|mut v| {
-        walk(&mut v, replacements);
-        serde_json::from_value::<Report>(v)
-    });
-    match rewritten {
-        Ok(mut r) => {
-            r.typed_values = typed_values
-                .into_iter()
-                .filter(|t| replacements.replace(t).is_none())
-                .collect();
-            r
-        }
-        Err(e) => {
-            // Cannot happen with the report's types; if it ever does, drop what could carry a value.
-            tracing::error!("cannot rewrite report strings ({e}); dropping evidence and URLs");
-            strip_payloads(fallback)
-        }
-    }
-}
-
-fn strip_payloads(mut report: Report) -> Report {
-    for f in &mut report.findings {
-        f.value = None;
-        f.evidence = None;
-        f.request_url = origin_of(&f.request_url);
-    }
-    for g in &mut report.groups {
-        g.value = None;
-    }
-    report.typed_values.clear();
-    report
-}
-
-fn origin_of(url: &str) -> String {
-    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let rest = url.get(after_scheme..).unwrap_or_default();
-    match rest.find('/') {
-        Some(i) => url.get(..after_scheme + i).unwrap_or(url).to_string(),
-        None => url.to_string(),
-    }
-}
-
-/// Removes in-memory secret values from every string of the report.
-pub fn scrub_secrets(report: Report, secrets: &[String]) -> Report {
-    let replacements = Replacer::new(
-        secrets
-            .iter()
-            .flat_map(|s| text_forms(s))
-            .map(|f| (f, WITHHELD.to_string())),
-    );
-    rewrite(report, &replacements)
-}
 
 /// Kinds whose marked evidence is the user's own value (not site content).
 fn is_user_value(kind: DataKind) -> bool {
@@ -156,7 +80,7 @@ impl Redactor {
 
     /// Masks every string inside a JSON value.
     pub fn mask_value(&self, value: &mut Value) {
-        walk(value, &self.replacements);
+        mask_json_strings(value, &self.replacements);
     }
 
     /// Masks one string.
@@ -184,7 +108,7 @@ impl Redactor {
         for canary in &mut report.journey.identity {
             canary.value = None;
         }
-        let mut report = rewrite(report, &self.replacements);
+        let mut report = report.rewrite_strings(&self.replacements);
         report.redacted = true;
         report.typed_values.clear();
         report
@@ -201,11 +125,5 @@ mod tests {
         assert!(f.contains(&"Jane%20Doe%40x".to_string()));
         assert!(f.contains(&"Jane+Doe%40x".to_string()));
         assert!(f.contains(&"jane doe@x".to_string()));
-    }
-
-    #[test]
-    fn origin_keeps_scheme_and_host() {
-        assert_eq!(origin_of("https://a.b/c?d"), "https://a.b");
-        assert_eq!(origin_of("https://a.b"), "https://a.b");
     }
 }

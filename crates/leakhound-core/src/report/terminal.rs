@@ -32,6 +32,33 @@ struct Row {
 fn rows(report: &Report) -> Vec<Row> {
     let mut by_key: BTreeMap<(String, DataKind), (usize, Severity, Vec<&Decision>)> =
         BTreeMap::new();
+    if report.spilled.is_some() {
+        // Findings on disk: the same rows from the groups and the policy's outcome per group.
+        for g in &report.groups {
+            let entry =
+                by_key
+                    .entry((g.domain.clone(), g.kind))
+                    .or_insert((0, g.severity, Vec::new()));
+            entry.0 += g.occurrences;
+            entry.1 = entry.1.max(g.severity);
+        }
+        let p = &report.policy;
+        let lists = [
+            &p.violations,
+            &p.allowed,
+            &p.ignored,
+            &p.below_threshold,
+            &p.not_delivered,
+        ];
+        for outcome in lists.into_iter().flatten() {
+            let decision = outcome.findings.first().and_then(|&i| report.decision(i));
+            if let (Some(g), Some(d)) = (report.groups.get(outcome.group), decision) {
+                if let Some(entry) = by_key.get_mut(&(g.domain.clone(), g.kind)) {
+                    entry.2.push(d);
+                }
+            }
+        }
+    }
     for (i, f) in report.findings.iter().enumerate() {
         let entry = by_key
             .entry((f.domain.clone(), f.kind))
@@ -155,6 +182,9 @@ pub fn render_summary(report: &Report, written: &[PathBuf]) -> String {
         .filter(|(i, _)| matches!(report.decision(*i), Some(Decision::Violation)))
         .filter_map(|(i, f)| f.rule.as_deref().map(|r| (f.severity, i, r)))
         .collect();
+    if let Some(spilled) = &report.spilled {
+        why.extend(spilled.why.iter().map(|(s, i, r)| (*s, *i, r.as_str())));
+    }
     why.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut seen_rules = std::collections::HashSet::new();
     why.retain(|(_, _, r)| seen_rules.insert(*r));

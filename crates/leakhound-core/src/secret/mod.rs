@@ -177,6 +177,26 @@ impl Replacer {
     }
 }
 
+/// Applies `replacer` to every string inside a JSON value (object keys are leakhound's own and
+/// stay as they are).
+pub fn mask_json_strings(value: &mut serde_json::Value, replacer: &Replacer) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => {
+            if let Some(new) = replacer.replace(s) {
+                *s = new;
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| mask_json_strings(v, replacer)),
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|v| mask_json_strings(v, replacer)),
+        _ => {}
+    }
+}
+
 /// Replaces the text between every `[[` and `]]` of an evidence excerpt with `mask`. An
 /// unterminated marker masks everything after it rather than leak.
 pub fn mask_marked(evidence: &str, mask: &str) -> String {
