@@ -6,7 +6,7 @@
 //! that silently loses events is worse than none, so capture keeps its own WebSocket and reads events as
 //! plain JSON: protocol drift then costs a missing field, never a missing request.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -66,9 +66,11 @@ impl Cdp {
     /// [`Cdp::connect`], optionally answering every `Fetch.requestPaused` right in the reader
     /// (`auto_continue`): a paused request then waits for one WebSocket round trip only, never for
     /// the events queued before it in the recorder. At the request stage it is continued with
-    /// `interceptResponse`, so its response pauses once more (and is let through the same way):
+    /// `interceptResponse` when the Network domain may not report its response (see
+    /// [`ResponseWatch`]), so its response pauses once more (and is let through the same way):
     /// that pause is the recorder's proof of delivery. The event still reaches the recorder, with
-    /// `leakhoundContinued: true` in its params, for its bookkeeping.
+    /// `leakhoundContinued: true` and `leakhoundWatched` (whether its response will pause) in its
+    /// params, for its bookkeeping.
     pub async fn connect_with(
         ws_url: &str,
         auto_continue: bool,
@@ -102,6 +104,7 @@ impl Cdp {
         let reader_ids = next_id.clone();
         let reader_out = out_tx.clone();
         tokio::spawn(async move {
+            let mut watch = ResponseWatch::default();
             while let Some(msg) = stream.next().await {
                 let text = match msg {
                     Ok(Message::Text(t)) => t.to_string(),
@@ -137,8 +140,12 @@ impl Cdp {
                     .and_then(Value::as_str)
                     .map(str::to_string)
                 {
-                    if auto_continue && method == "Fetch.requestPaused" {
-                        continue_now(&mut value, &reader_ids, &reader_out);
+                    if auto_continue {
+                        if method == "Fetch.requestPaused" {
+                            continue_now(&mut value, &watch, &reader_ids, &reader_out);
+                        } else {
+                            watch.observe(&method, &value);
+                        }
                     }
                     let event = CdpEvent {
                         method: method.to_string(),
@@ -246,7 +253,12 @@ impl Cdp {
 }
 
 /// Continues a paused request at once (see [`Cdp::connect_with`]) and marks the event.
-fn continue_now(value: &mut Value, ids: &AtomicU64, out: &mpsc::UnboundedSender<Message>) {
+fn continue_now(
+    value: &mut Value,
+    watch: &ResponseWatch,
+    ids: &AtomicU64,
+    out: &mpsc::UnboundedSender<Message>,
+) {
     let session = value.get("sessionId").cloned();
     let Some(params) = value.get_mut("params") else {
         return;
@@ -256,10 +268,11 @@ fn continue_now(value: &mut Value, ids: &AtomicU64, out: &mpsc::UnboundedSender<
     };
     let response_stage =
         params.get("responseStatusCode").is_some() || params.get("responseErrorReason").is_some();
+    let watched = !response_stage && watch.needs_response_view(params);
     let command_params = if response_stage {
         json!({"requestId": request_id})
     } else {
-        json!({"requestId": request_id, "interceptResponse": true})
+        json!({"requestId": request_id, "interceptResponse": watched})
     };
     let id = ids.fetch_add(1, Ordering::Relaxed);
     let mut msg = json!({"id": id, "method": "Fetch.continueRequest", "params": command_params});
@@ -268,5 +281,140 @@ fn continue_now(value: &mut Value, ids: &AtomicU64, out: &mpsc::UnboundedSender<
     }
     if out.send(Message::Text(msg.to_string().into())).is_ok() {
         params["leakhoundContinued"] = Value::Bool(true);
+        params["leakhoundWatched"] = Value::Bool(watched);
+    }
+}
+
+/// How many announced requests [`ResponseWatch`] remembers at most; past that it forgets them
+/// all, which only means more responses are paused.
+const MAX_ANNOUNCED: usize = 100_000;
+
+/// What the reader knows, from the events it has passed on, to decide per request whether its
+/// response must pause in Fetch (the proof of delivery) or the Network domain will report it.
+///
+/// A second pause costs the request a DevTools round trip on its critical path, so it is asked
+/// for only where Network may stay silent. The response is left to Network only when all of
+/// these hold when the request pauses on its way out:
+/// - Network has already announced it (`Network.requestWillBeSent`, same network id) on the
+///   session of a page (not a popup, which may close itself) or of a cross-site iframe, not a
+///   worker (a dedicated worker dies with its page);
+/// - it is not a beacon (`Ping`) or a document;
+/// - neither that session nor a page or frame above it has started leaving (a navigation
+///   requested or started and not yet committed);
+/// - the document that sent it is still the frame's current one.
+///
+/// Requests Fetch sees first (Network's view arrives later or never: keepalive requests the
+/// browser sends on the page's behalf, traffic of a document that is going away) always pause
+/// at the response. Everything is decided from events already read, in wire order: an event
+/// not yet read errs on the side of pausing.
+#[derive(Debug, Default)]
+struct ResponseWatch {
+    /// Session id → (target type is page/iframe and not a popup, parent session).
+    sessions: HashMap<String, (bool, Option<String>)>,
+    /// Sessions whose page started a navigation that has not committed yet.
+    leaving: HashSet<String>,
+    /// Frame id → loader id of the document it shows.
+    loaders: HashMap<String, String>,
+    /// Network id → (session, frame id, loader id) of requests announced on a page or iframe
+    /// session, that are not beacons or documents.
+    announced: HashMap<String, (String, String, String)>,
+}
+
+impl ResponseWatch {
+    fn observe(&mut self, method: &str, value: &Value) {
+        let session = value.get("sessionId").and_then(Value::as_str).unwrap_or("");
+        let params = value.get("params").unwrap_or(&Value::Null);
+        let text =
+            |v: &Value, key: &str| v.get(key).and_then(Value::as_str).unwrap_or("").to_string();
+        match method {
+            "Target.attachedToTarget" => {
+                let info = params.get("targetInfo").unwrap_or(&Value::Null);
+                let kind = text(info, "type");
+                let opener = text(info, "openerId");
+                let parent = (!session.is_empty()).then(|| session.to_string());
+                // A frame inside a popup goes when the popup closes itself.
+                let framed = match kind.as_str() {
+                    "page" => opener.is_empty(),
+                    "iframe" => parent
+                        .as_ref()
+                        .and_then(|p| self.sessions.get(p))
+                        .is_some_and(|(f, _)| *f),
+                    _ => false,
+                };
+                self.sessions
+                    .insert(text(params, "sessionId"), (framed, parent));
+            }
+            "Page.frameRequestedNavigation"
+            | "Page.frameStartedNavigating"
+            | "Page.frameScheduledNavigation" => {
+                self.leaving.insert(session.to_string());
+            }
+            "Page.frameNavigated" => {
+                let frame = params.get("frame").unwrap_or(&Value::Null);
+                self.loaders
+                    .insert(text(frame, "id"), text(frame, "loaderId"));
+                if frame.get("parentId").is_none() {
+                    self.leaving.remove(session);
+                }
+            }
+            "Network.requestWillBeSent" => {
+                let id = text(params, "requestId");
+                let kind = params
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Other");
+                let framed = self.sessions.get(session).is_some_and(|(f, _)| *f);
+                if !framed || matches!(kind, "Ping" | "Document") || id.is_empty() {
+                    self.announced.remove(&id);
+                    return;
+                }
+                if self.announced.len() >= MAX_ANNOUNCED {
+                    self.announced.clear();
+                }
+                self.announced.insert(
+                    id,
+                    (
+                        session.to_string(),
+                        text(params, "frameId"),
+                        text(params, "loaderId"),
+                    ),
+                );
+            }
+            "Network.loadingFinished" | "Network.loadingFailed" => {
+                if let Some(id) = params.get("requestId").and_then(Value::as_str) {
+                    self.announced.remove(id);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a request paused on its way out (`params` of `Fetch.requestPaused`) must pause
+    /// again at its response.
+    fn needs_response_view(&self, params: &Value) -> bool {
+        let Some(id) = params.get("networkId").and_then(Value::as_str) else {
+            return true;
+        };
+        let Some((session, frame, loader)) = self.announced.get(id) else {
+            return true;
+        };
+        if !loader.is_empty() && self.loaders.get(frame).is_some_and(|l| l != loader) {
+            return true;
+        }
+        // The session and the pages and frames above it, none of them leaving.
+        let mut current = Some(session.as_str());
+        for _ in 0..16 {
+            let Some(s) = current else {
+                return false;
+            };
+            if self.leaving.contains(s) {
+                return true;
+            }
+            current = self
+                .sessions
+                .get(s)
+                .and_then(|(_, parent)| parent.as_deref());
+        }
+        true
     }
 }

@@ -300,6 +300,8 @@ struct PendingRequest {
     failure: Option<String>,
     /// The page's view ended in an error that proves nothing either way (cancelled, reset).
     net_error: Option<String>,
+    /// Its response will pause in Fetch too (`interceptResponse`): a response view is coming.
+    watched: bool,
     /// Seen only by the Fetch domain so far.
     fetch_only: bool,
     /// The Network domain's request id, when known.
@@ -321,6 +323,7 @@ impl PendingRequest {
             handed: false,
             failure: None,
             net_error: None,
+            watched: false,
             fetch_only: false,
             network_id: None,
             wait_until: None,
@@ -359,6 +362,7 @@ impl PendingRequest {
             }
         }
         self.handed |= fetch.handed;
+        self.watched |= fetch.watched;
         self.response_seen |= fetch.response_seen;
         if self.failure.is_none() {
             self.failure = fetch.failure;
@@ -1065,10 +1069,12 @@ impl Recorder {
                         req.failure = Some(reason);
                     } else {
                         req.net_error = Some(reason);
-                        let wait = if req.handed {
-                            RESPONSE_WAIT
-                        } else {
-                            HANDOVER_WAIT
+                        // Handed to the network with no response view to come, there is no more
+                        // evidence to wait for.
+                        let wait = match (req.handed, req.watched) {
+                            (true, true) => RESPONSE_WAIT,
+                            (true, false) => Duration::ZERO,
+                            (false, _) => HANDOVER_WAIT,
                         };
                         req.wait_until = Some(Instant::now() + wait);
                     }
@@ -1565,9 +1571,16 @@ impl Recorder {
         if let Some(key) = &key {
             self.fetch_jobs.insert(fetch_id.clone(), key.clone());
         }
-        let watch = key
-            .as_ref()
-            .is_some_and(|k| self.needs_response_view(k, frame_id.as_deref()));
+        // Live mode: the reader decided, from the events it had read (`cdp::ResponseWatch`).
+        let watch = match p.get("leakhoundWatched").and_then(Value::as_bool) {
+            Some(watched) if continued => watched,
+            _ => key
+                .as_ref()
+                .is_some_and(|k| self.needs_response_view(k, frame_id.as_deref())),
+        };
+        if let Some(r) = key.as_ref().and_then(|k| self.requests.get_mut(k)) {
+            r.watched |= watch;
+        }
         let Some(map) = &self.config.offline else {
             if !continued {
                 self.cdp.send(
