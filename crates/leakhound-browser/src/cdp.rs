@@ -187,7 +187,7 @@ impl Cdp {
         method: &str,
         params: Value,
         session: Option<&str>,
-    ) -> Result<oneshot::Receiver<Result<Value, CdpError>>, CdpError> {
+    ) -> Result<(u64, oneshot::Receiver<Result<Value, CdpError>>), CdpError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let mut msg = json!({"id": id, "method": method, "params": params});
         if let Some(s) = session {
@@ -197,10 +197,23 @@ impl Cdp {
         if let Ok(mut p) = self.pending.lock() {
             p.insert(id, (method.to_string(), tx));
         }
-        self.out
+        if self
+            .out
             .send(Message::Text(msg.to_string().into()))
-            .map_err(|_| CdpError::Closed)?;
-        Ok(rx)
+            .is_err()
+        {
+            self.forget(id);
+            return Err(CdpError::Closed);
+        }
+        Ok((id, rx))
+    }
+
+    /// Drops the pending entry of a command whose answer is no longer awaited (timed out), so
+    /// the table does not grow with every command the browser never answers.
+    fn forget(&self, id: u64) {
+        if let Ok(mut p) = self.pending.lock() {
+            p.remove(&id);
+        }
     }
 
     /// Sends a command and waits (bounded) for its result.
@@ -210,14 +223,17 @@ impl Cdp {
         params: Value,
         session: Option<&str>,
     ) -> Result<Value, CdpError> {
-        let rx = self.enqueue(method, params, session)?;
+        let (id, rx) = self.enqueue(method, params, session)?;
         match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
             Ok(Ok(result)) => result,
             Ok(Err(_)) => Err(CdpError::Closed),
-            Err(_) => Err(CdpError::Timeout {
-                method: method.to_string(),
-                secs: COMMAND_TIMEOUT.as_secs(),
-            }),
+            Err(_) => {
+                self.forget(id);
+                Err(CdpError::Timeout {
+                    method: method.to_string(),
+                    secs: COMMAND_TIMEOUT.as_secs(),
+                })
+            }
         }
     }
 
@@ -225,11 +241,14 @@ impl Cdp {
     /// sequence of `send`s keeps its order; failures are logged at debug level.
     pub fn send(&self, method: &str, params: Value, session: Option<&str>) {
         match self.enqueue(method, params, session) {
-            Ok(rx) => {
+            Ok((id, rx)) => {
                 let method = method.to_string();
+                let cdp = self.clone();
                 tokio::spawn(async move {
-                    if let Ok(Ok(Err(e))) = tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
-                        tracing::debug!("{method}: {e}");
+                    match tokio::time::timeout(COMMAND_TIMEOUT, rx).await {
+                        Ok(Ok(Err(e))) => tracing::debug!("{method}: {e}"),
+                        Err(_) => cdp.forget(id),
+                        _ => {}
                     }
                 });
             }

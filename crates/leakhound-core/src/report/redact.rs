@@ -9,7 +9,7 @@
 use serde_json::Value;
 
 use crate::classify::finding::DataKind;
-use crate::secret::{mask_json_strings, mask_marked, text_forms, Replacer};
+use crate::secret::{all_forms, mask_json_strings, mask_marked, Replacer};
 
 use super::model::Report;
 
@@ -73,7 +73,7 @@ impl Redactor {
         }
         let replacements =
             Replacer::new(labelled.iter().flat_map(|(value, label)| {
-                text_forms(value).into_iter().map(|f| (f, label.clone()))
+                all_forms(value).into_iter().map(|f| (f, label.clone()))
             }));
         Redactor { replacements }
     }
@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn forms_cover_url_encodings() {
-        let f = text_forms("Jane Doe@x");
+        let f = all_forms("Jane Doe@x");
         assert!(f.contains(&"Jane%20Doe%40x".to_string()));
         assert!(f.contains(&"Jane+Doe%40x".to_string()));
         assert!(f.contains(&"jane doe@x".to_string()));

@@ -5,7 +5,7 @@
 //! as it is spilled, and on the whole report), and nothing here depends back on the model.
 
 use crate::classify::finding::Finding;
-use crate::secret::{mask_json_strings, text_forms, Replacer, WITHHELD};
+use crate::secret::{all_forms, mask_json_strings, Replacer, WITHHELD};
 
 /// Every form of every secret, to [`WITHHELD`].
 #[derive(Debug, Clone, Default)]
@@ -20,7 +20,7 @@ impl Scrubber {
         let replacements = Replacer::new(
             secrets
                 .iter()
-                .flat_map(|s| text_forms(s))
+                .flat_map(|s| all_forms(s))
                 .map(|f| (f, WITHHELD.to_string())),
         );
         let needles = replacements

@@ -125,6 +125,24 @@ pub fn encoded_forms(value: &str) -> Vec<(&'static str, Vec<String>)> {
     forms
 }
 
+/// Every text a value can appear as: [`text_forms`] and what scripts make of it
+/// ([`encoded_forms`]: base64, base64url, hex digests). What reports mask. Longest first.
+pub fn all_forms(value: &str) -> Vec<String> {
+    if value.is_empty() {
+        return Vec::new();
+    }
+    let mut forms = text_forms(value);
+    forms.extend(
+        encoded_forms(value)
+            .into_iter()
+            .flat_map(|(_, texts)| texts),
+    );
+    forms.retain(|f| !f.is_empty());
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms.dedup();
+    forms
+}
+
 /// Replaces many needles in one pass (leftmost-longest, so a longer form wins over a shorter
 /// one that starts at the same place, and a replacement is never searched again).
 #[derive(Debug, Clone, Default)]
