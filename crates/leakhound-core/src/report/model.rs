@@ -314,16 +314,7 @@ pub fn build_report(
     policy: Option<&Policy>,
     meta: ReportMeta,
 ) -> Report {
-    let header = summary.header.clone();
-    let mut journey = header
-        .as_ref()
-        .map(|h| h.journey.clone())
-        .unwrap_or_default();
-    for canary in &mut journey.identity {
-        if canary.kind.is_secret() {
-            canary.value = None;
-        }
-    }
+    let journey = journey_without_secrets(summary);
 
     let Analysis {
         mut findings,
@@ -526,16 +517,7 @@ impl ReportBuilder {
         if let Some(e) = self.failed {
             return Err(e);
         }
-        let mut journey = summary
-            .header
-            .as_ref()
-            .map(|h| h.journey.clone())
-            .unwrap_or_default();
-        for canary in &mut journey.identity {
-            if canary.kind.is_secret() {
-                canary.value = None;
-            }
-        }
+        let journey = journey_without_secrets(summary);
         let Analysis {
             findings: _,
             mut groups,
@@ -688,6 +670,21 @@ impl Report {
             ..self.clone()
         })
     }
+}
+
+/// The journey of the capture's header, secret values left out.
+fn journey_without_secrets(summary: &CaptureSummary) -> JourneyInfo {
+    let mut journey = summary
+        .header
+        .as_ref()
+        .map(|h| h.journey.clone())
+        .unwrap_or_default();
+    for canary in &mut journey.identity {
+        if canary.kind.is_secret() {
+            canary.value = None;
+        }
+    }
+    journey
 }
 
 /// A credential finding never carries its value, and its evidence has the marked value masked.
