@@ -1,6 +1,6 @@
 //! Masking secrets in captured traffic before a capture record is written.
 
-use super::{encoded_forms, marker, marker_as, text_forms};
+use super::{encoded_forms, marker, marker_as, text_forms, Replacer};
 
 /// Replaces secret values in the captured traffic of a record before it is written.
 ///
@@ -17,10 +17,8 @@ use super::{encoded_forms, marker, marker_as, text_forms};
 /// what it was. A body cut at the size cap loses any partial secret at its end.
 #[derive(Debug, Clone, Default)]
 pub struct SecretMask {
-    /// Needle texts and, at the same index, their markers.
-    needles: Vec<String>,
-    markers: Vec<String>,
-    matcher: Option<aho_corasick::AhoCorasick>,
+    /// Every form of every secret, to its marker.
+    replacer: Replacer,
 }
 
 /// Record fields that hold leakhound's own vocabulary, never captured traffic.
@@ -55,11 +53,7 @@ impl SecretMask {
     /// `secrets`: identity key → value. Empty values are ignored.
     pub fn new<'a>(secrets: impl IntoIterator<Item = (&'a str, &'a str)>) -> SecretMask {
         let mut pairs: Vec<(String, String)> = Vec::new();
-        let mut add = |needle: String, marker: &str| {
-            if !needle.is_empty() && !pairs.iter().any(|(n, _)| *n == needle) {
-                pairs.push((needle, marker.to_string()));
-            }
-        };
+        let mut add = |needle: String, marker: &str| pairs.push((needle, marker.to_string()));
         for (key, value) in secrets {
             if value.is_empty() {
                 continue;
@@ -87,29 +81,21 @@ impl SecretMask {
                 }
             }
         }
-        let (needles, markers): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
-        let matcher = aho_corasick::AhoCorasick::builder()
-            .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-            .build(&needles)
-            .ok()
-            .filter(|_| !needles.is_empty());
+        // Empty and repeated needles are dropped there (the first marker wins).
         SecretMask {
-            needles,
-            markers,
-            matcher,
+            replacer: Replacer::new(pairs),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.matcher.is_none()
+        self.replacer.is_empty()
     }
 
     /// Masks every secret in one text.
     pub fn apply(&self, text: &str) -> String {
-        match &self.matcher {
-            Some(m) if m.is_match(text) => m.replace_all(text, &self.markers),
-            _ => text.to_string(),
-        }
+        self.replacer
+            .replace(text)
+            .unwrap_or_else(|| text.to_string())
     }
 
     /// Masks a record's traffic values in place (see the type's documentation).
@@ -124,10 +110,8 @@ impl SecretMask {
         use serde_json::Value;
         match value {
             Value::String(s) if field.is_none_or(|f| !OWN_FIELDS.contains(&f)) => {
-                if let Some(m) = &self.matcher {
-                    if m.is_match(s.as_str()) {
-                        *s = m.replace_all(s, &self.markers);
-                    }
+                if let Some(masked) = self.replacer.replace(s) {
+                    *s = masked;
                 }
             }
             Value::Array(items) => {
@@ -173,13 +157,9 @@ impl SecretMask {
             Some((text, from)) => (text, from),
             None => (String::from_utf8_lossy(&bytes).into_owned(), "binary"),
         };
-        let Some(m) = &self.matcher else {
+        let Some(masked) = self.replacer.replace(&text) else {
             return;
         };
-        if !m.is_match(&text) {
-            return;
-        }
-        let masked = m.replace_all(&text, &self.markers);
         map.insert("data".into(), Value::String(masked));
         map.insert("encoding".into(), Value::String("utf8".into()));
         map.insert("masked_from".into(), Value::String(from.into()));
@@ -189,7 +169,7 @@ impl SecretMask {
     /// of `text` that begins some needle.
     fn trim_partial(&self, text: &mut String) {
         let mut cut = 0;
-        for needle in &self.needles {
+        for needle in self.replacer.needles() {
             let max = needle.len().min(text.len());
             for n in (1..=max).rev() {
                 if n <= cut {
